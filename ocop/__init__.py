@@ -1,0 +1,120 @@
+"""The OCOP listing tracker: a Flask app factory in the flaskr shape."""
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from . import config
+from .extensions import babel, csrf, db, htmx, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app; `overrides` wins over the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.load(app, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_templating(app)
+    register_errors(app)
+    from .cli import ocop_group
+
+    app.cli.add_command(ocop_group)
+    return app
+
+
+def select_locale() -> str:
+    """The language the user chose, else Vietnamese (the province's working language)."""
+    return session.get("lang") or "vi"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension singletons to `app`."""
+    from . import audit  # noqa: F401  (registers the audit listener)
+    from .models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message_category = "warning"
+
+    @login.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per area of the app."""
+    from .auth.views import bp as auth
+    from .home.views import bp as home
+    from .listings.views import bp as listings
+    from .marketplaces.views import bp as marketplaces
+    from .producers.views import bp as producers
+    from .products.views import bp as products
+    from .users.views import bp as users
+    from .workbook.views import bp as workbook
+    from .history.views import bp as history
+
+    for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
+               history):
+        app.register_blueprint(bp)
+
+
+def register_templating(app: Flask) -> None:
+    """Globals every template may use."""
+    from . import models
+    from .text import fold
+
+    app.jinja_env.globals.update(
+        CATEGORIES=models.CATEGORIES,
+        PRODUCER_KINDS=models.PRODUCER_KINDS,
+        PRODUCT_STATUSES=models.PRODUCT_STATUSES,
+        LISTING_STATUSES=models.LISTING_STATUSES,
+        ROLES=models.ROLES,
+        province=app.config["PROVINCE"],
+    )
+    app.jinja_env.filters["fold"] = fold
+
+    @app.context_processor
+    def inject_user() -> dict:
+        return {"current_user": current_user, "request": request}
+
+
+def register_errors(app: Flask) -> None:
+    """Error pages in the user's language, never a bare status line."""
+    from flask import render_template
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: lambda: (_("Yêu cầu không hợp lệ"), _("Máy chủ không hiểu yêu cầu này.")),
+        403: lambda: (_("Không có quyền"), _("Tài khoản của bạn không được làm việc này.")),
+        404: lambda: (_("Không tìm thấy"), _("Trang hoặc bản ghi này không tồn tại.")),
+        405: lambda: (_("Không hợp lệ"), _("Trang này không nhận kiểu yêu cầu đó.")),
+        413: lambda: (_("Tệp quá lớn"), _("Tệp tải lên vượt quá %(mb)d MB.",
+                                             mb=app.config["MAX_CONTENT_LENGTH"] // 2**20)),
+    }
+
+    def page(code: int, title: str, message: str):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    for code, texts in messages.items():
+        app.register_error_handler(code, lambda e, code=code, texts=texts: page(code, *texts()))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return page(400, _("Phiên làm việc đã hết hạn"),
+                    _("Biểu mẫu đã cũ hoặc thiếu mã bảo vệ. Hãy tải lại trang và thử lại."))

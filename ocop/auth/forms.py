@@ -1,0 +1,13 @@
+"""The sign-in form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField(_l("Thư điện tử"), validators=[DataRequired()])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired()])

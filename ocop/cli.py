@@ -1,0 +1,146 @@
+"""The `ocop` command line: `flask --app wsgi ocop …` or the `ocop …` console script."""
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup
+from flask_migrate import upgrade
+from sqlalchemy import or_, select
+
+from .audit import acting_as
+from .extensions import db
+from .models import ROLES, Marketplace, Producer
+
+ocop_group = AppGroup("ocop", help="Registry of OCOP products and their marketplace listings.")
+
+
+@ocop_group.command("init")
+@click.option("--admin", "admin_email", help="Create an administrator with this email.")
+@click.option("--password", help="The administrator's password.")
+def init_command(admin_email: str | None, password: str | None) -> None:
+    """Migrate the database to the newest schema and seed the marketplaces."""
+    from .marketplaces.seed import seed_marketplaces
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    with acting_as("cli:init"):
+        added = seed_marketplaces()
+        db.session.commit()
+    click.echo(f"Database ready; {added} marketplace(s) seeded.")
+    if admin_email:
+        add_user(admin_email, "admin", None, password)
+
+
+@ocop_group.command("demo")
+def demo_command() -> None:
+    """Load the sample data (Lào Cai products, illustrative listings) once."""
+    from .demo import load_demo
+
+    with acting_as("cli:demo"):
+        created = load_demo()
+    click.echo("Sample data loaded." if created else "Sample data already present; nothing changed.")
+
+
+user_group = AppGroup("user", help="User accounts.")
+ocop_group.add_command(user_group)
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
+@click.option("--producer", "producer_ref", help="Producer's tax code or id (producer accounts).")
+@click.option("--password", help="Asked for when not given.")
+def user_add_command(email: str, role: str, producer_ref: str | None, password: str | None):
+    """Create a user account."""
+    add_user(email, role, producer_ref, password)
+
+
+def add_user(email: str, role: str, producer_ref: str | None, password: str | None) -> None:
+    """Create a user from the command line, explaining any refusal."""
+    from .errors import Invalid
+    from .users.operations import create_user
+
+    producer = None
+    if producer_ref:
+        producer = db.session.scalar(select(Producer).where(or_(
+            Producer.tax_code == producer_ref,
+            Producer.id == (int(producer_ref) if producer_ref.isdigit() else -1))))
+        if producer is None:
+            raise click.ClickException(f"No producer with tax code or id {producer_ref}.")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with acting_as("cli"):
+            user = create_user({"email": email, "name": None, "role": role,
+                                "producer": producer, "active": True}, password)
+    except Invalid as exc:
+        raise click.ClickException(" ".join(m for ms in exc.errors.values() for m in ms)) from None
+    click.echo(f"User {user.email} ({user.role}) created.")
+
+
+marketplace_group = AppGroup("marketplace", help="Marketplaces and the hosts they serve.")
+ocop_group.add_command(marketplace_group)
+
+
+@marketplace_group.command("list")
+def marketplace_list_command() -> None:
+    """List marketplaces with their hosts and politeness settings."""
+    for mp in db.session.scalars(select(Marketplace).order_by(Marketplace.name)):
+        state = "enabled" if mp.enabled else "disabled"
+        click.echo(f"{mp.slug:<12} {mp.name:<14} adapter={mp.adapter:<9} {state:<8} "
+                   f"concurrency={mp.concurrency} min_interval={mp.min_interval:g}s "
+                   f"hosts={','.join(mp.host_names)}")
+
+
+@marketplace_group.command("add")
+@click.argument("name")
+@click.option("--host", "hosts", multiple=True, required=True, help="A host it serves.")
+@click.option("--adapter", required=True, help="Adapter name, e.g. generic or tiki.")
+@click.option("--slug", help="Short name; derived from NAME when absent.")
+@click.option("--concurrency", type=int, default=2, show_default=True)
+@click.option("--min-interval", type=float, default=2.0, show_default=True,
+              help="Seconds between two requests.")
+def marketplace_add_command(name, hosts, adapter, slug, concurrency, min_interval) -> None:
+    """Register a marketplace."""
+    from .errors import Invalid
+    from .marketplaces.operations import save_marketplace, slugify
+
+    data = {"name": name, "slug": slug or slugify(name), "adapter": adapter,
+            "hosts": list(hosts), "concurrency": concurrency, "min_interval": min_interval,
+            "enabled": True}
+    try:
+        with acting_as("cli"):
+            mp = save_marketplace(data)
+    except Invalid as exc:
+        raise click.ClickException(" ".join(m for ms in exc.errors.values() for m in ms)) from None
+    click.echo(f"Marketplace {mp.name} ({mp.slug}) added with hosts {', '.join(mp.host_names)}.")
+
+
+@ocop_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate and report, write nothing.")
+def import_command(path: str, dry_run: bool) -> None:
+    """Import products and listings from an .xlsx workbook or a .csv file."""
+    from .workbook.cli import run_import
+
+    sys.exit(run_import(path, dry_run))
+
+
+@ocop_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def export_command(path: str) -> None:
+    """Export products and listings to .xlsx (both sheets) or .csv (products only)."""
+    from .workbook.cli import run_export
+
+    run_export(path)
+
+
+def main() -> None:
+    """Console script: the `ocop` group of the app built by `ocop.create_app`."""
+    from . import create_app
+
+    cli = FlaskGroup(create_app=create_app, add_default_commands=False)
+    for name, command in ocop_group.commands.items():
+        cli.add_command(command, name)
+    cli.main(prog_name="ocop")
+

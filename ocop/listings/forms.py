@@ -1,0 +1,29 @@
+"""The inline form that adds a listing to a product."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db
+from ..models import Marketplace
+
+
+class ListingForm(FlaskForm):
+    """A listing URL, and the marketplace when the host alone does not say it."""
+
+    url = StringField(_l("Đường dẫn gian hàng"), validators=[DataRequired(), Length(max=2000)])
+    marketplace = SelectField(_l("Sàn"), coerce=int, default=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.marketplace.choices = [(0, _l("Nhận từ đường dẫn"))] + [
+            (m.id, m.name)
+            for m in db.session.scalars(
+                select(Marketplace).where(Marketplace.enabled).order_by(Marketplace.name))
+        ]
+
+    def chosen_marketplace(self) -> Marketplace | None:
+        """The marketplace picked, or None to detect it from the host."""
+        return db.session.get(Marketplace, self.marketplace.data) if self.marketplace.data else None

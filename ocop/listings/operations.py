@@ -1,0 +1,41 @@
+"""Adding, approving and removing listings; each call is one transaction."""
+
+from flask_babel import gettext as _
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import Listing, Marketplace, Product, User
+from .resolve import ListingUrlError, Resolver, duplicate_message, existing_listing
+
+
+def add_listing(product: Product, url: str, user: User,
+                marketplace: Marketplace | None = None) -> Listing:
+    """Record that `url` sells `product`; a producer's listing waits for an officer's approval."""
+    try:
+        found, parsed = Resolver().resolve(url, marketplace)
+    except ListingUrlError as exc:
+        raise Invalid.one("url", str(exc)) from None
+    if not found.enabled:
+        raise Invalid.one("url", _("Sàn %(name)s đang tạm ngừng theo dõi.", name=found.name))
+    other = existing_listing(found.id, parsed.item_id)
+    if other is not None:
+        raise Invalid.one("url", duplicate_message(other.product))
+    listing = Listing(
+        product=product, marketplace=found, url=parsed.entered, canonical_url=parsed.canonical,
+        item_id=parsed.item_id, added_by=user, approved=user.can("officer"),
+    )
+    db.session.add(listing)
+    db.session.commit()
+    return listing
+
+
+def approve_listing(listing: Listing) -> None:
+    """An officer accepts a producer's proposed listing."""
+    listing.approved = True
+    db.session.commit()
+
+
+def remove_listing(listing: Listing) -> None:
+    """Forget a listing (its history stays in the audit trail)."""
+    db.session.delete(listing)
+    db.session.commit()

@@ -1,0 +1,69 @@
+"""Creating and changing marketplaces and their hosts; each call is one transaction."""
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from scrapers.identity import ADAPTERS, UrlError, split_host
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import Marketplace, MarketplaceHost
+from ..records import save
+from ..text import fold
+
+
+def slugify(name: str) -> str:
+    """A short ASCII name: "TikTok Shop" -> "tiktok-shop"."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40]
+
+
+def normalise_host(text: str) -> str:
+    """A host as typed ("Shopee.vn", "http://127.0.0.1:8001/") in the form URLs are matched by."""
+    value = text.strip()
+    try:
+        return split_host(value if "://" in value else f"https://{value}/")[1]
+    except UrlError:
+        raise Invalid.one("hosts", _("Tên miền không hợp lệ: %(host)s", host=text)) from None
+
+
+def check(data: dict, marketplace: Marketplace | None = None) -> dict:
+    """Validate and normalise; returns the data to save."""
+    errors: dict[str, list[str]] = {}
+    own = marketplace.id if marketplace else -1
+    hosts = sorted({normalise_host(h) for h in data["hosts"] if h.strip()})
+    if not hosts:
+        errors["hosts"] = [_("Cần ít nhất một tên miền.")]
+    for host in hosts:
+        owner = db.session.scalar(select(Marketplace).join(MarketplaceHost).where(
+            MarketplaceHost.host == host, Marketplace.id != own))
+        if owner is not None:
+            errors.setdefault("hosts", []).append(
+                _("Tên miền %(host)s đã thuộc sàn %(name)s.", host=host, name=owner.name))
+    if data["adapter"] not in ADAPTERS:
+        errors["adapter"] = [_("Bộ đọc không tồn tại: %(name)s", name=data["adapter"])]
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", data["slug"] or ""):
+        errors["slug"] = [_("Tên ngắn chỉ gồm chữ thường không dấu, số và dấu gạch ngang.")]
+    for field, value in (("name", data["name"]), ("slug", data["slug"])):
+        column = getattr(Marketplace, field)
+        if db.session.scalar(select(Marketplace.id).where(column == value, Marketplace.id != own)):
+            errors.setdefault(field, []).append(_("Đã có sàn mang tên này."))
+    if not 1 <= data["concurrency"] <= 64:
+        errors["concurrency"] = [_("Số yêu cầu đồng thời từ 1 đến 64.")]
+    if data["min_interval"] < 0:
+        errors["min_interval"] = [_("Khoảng cách tối thiểu không được âm.")]
+    if errors:
+        raise Invalid(errors)
+    return {**data, "hosts": hosts}
+
+
+def save_marketplace(data: dict, marketplace: Marketplace | None = None,
+                     version: int | None = None) -> Marketplace:
+    """Create a marketplace, or update `marketplace` as loaded at `version`."""
+    data = check(data, marketplace)
+    marketplace = marketplace or Marketplace()
+    current = {h.host: h for h in marketplace.hosts}
+    data["hosts"] = [current.get(h) or MarketplaceHost(host=h) for h in data["hosts"]]
+    conflict = Invalid.one("hosts", _("Tên miền hoặc tên sàn vừa được dùng cho sàn khác."))
+    return save(marketplace, data, version, conflict)

@@ -1,0 +1,14 @@
+"""Marketplaces pages (being built)."""
+
+from flask import Blueprint
+
+from ..web import role_required
+
+bp = Blueprint("marketplaces", __name__, url_prefix="/marketplaces")
+
+
+@bp.get("/")
+@role_required("officer")
+def index():
+    """Placeholder until the area's pages land."""
+    return "marketplaces"

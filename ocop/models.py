@@ -1,0 +1,306 @@
+"""The registry's tables, in SQLAlchemy 2.0 typed style."""
+
+from datetime import UTC, date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .text import fold
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC and shown in Vietnam time."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, clamped to the end of a shorter month."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+CERTIFICATE_MONTHS = 36
+
+PRODUCER_KINDS = {
+    "htx": _l("Hợp tác xã"),
+    "doanh_nghiep": _l("Doanh nghiệp"),
+    "ho_kinh_doanh": _l("Hộ kinh doanh"),
+    "to_hop_tac": _l("Tổ hợp tác"),
+}
+# The six groups of Decision 148/QĐ-TTg (2023).
+CATEGORIES = {
+    1: _l("Thực phẩm"),
+    2: _l("Đồ uống"),
+    3: _l("Dược liệu và sản phẩm từ dược liệu"),
+    4: _l("Hàng thủ công mỹ nghệ"),
+    5: _l("Sinh vật cảnh"),
+    6: _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
+}
+PRODUCT_STATUSES = {
+    "certified": _l("Còn hiệu lực"),
+    "expired": _l("Hết hạn"),
+    "withdrawn": _l("Đã thu hồi"),
+}
+ROLES = {"admin": _l("Quản trị"), "officer": _l("Cán bộ"), "producer": _l("Chủ thể")}
+LISTING_STATUSES = {
+    "active": _l("Đang bán"),
+    "out_of_stock": _l("Hết hàng"),
+    "removed": _l("Đã gỡ"),
+    "blocked": _l("Bị chặn"),
+    "unreachable": _l("Không truy cập được"),
+    "unknown": _l("Chưa xác định"),
+}
+
+
+class Versioned:
+    """A version counter: an edit made from a stale copy is refused, never silently applied."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Producer(Versioned, db.Model):
+    """A chủ thể OCOP: cooperative, enterprise, household business or cooperative group."""
+
+    __tablename__ = "producers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    tax_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    representative: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(255))
+    province: Mapped[str] = mapped_column(String(100))
+    commune: Mapped[str | None] = mapped_column(String(100), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    products: Mapped[list["Product"]] = relationship(back_populates="producer")
+
+    __table_args__ = (CheckConstraint(f"kind IN {tuple(PRODUCER_KINDS)}", name="kind"),)
+
+    def refresh_search_text(self) -> None:
+        """Keep the folded copy that searches read in step with the visible fields."""
+        self.search_text = fold(f"{self.name} {self.tax_code or ''}")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(Versioned, db.Model):
+    """An OCOP-certified product, identified by the province's own registry code."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    category: Mapped[int] = mapped_column(Integer, index=True)
+    subgroup: Mapped[str | None] = mapped_column(String(255))
+    stars: Mapped[int] = mapped_column(Integer, index=True)
+    decision_no: Mapped[str | None] = mapped_column(String(100))
+    certified_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)
+    withdrawn: Mapped[bool] = mapped_column(default=False)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    producer: Mapped[Producer] = relationship(back_populates="products")
+    listings: Mapped[list["Listing"]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="Listing.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint("stars BETWEEN 3 AND 5", name="stars"),
+        CheckConstraint("category BETWEEN 1 AND 6", name="category"),
+        CheckConstraint("expires_on > certified_on", name="expiry_after_certification"),
+    )
+
+    @hybrid_property
+    def status(self) -> str:
+        """Certified, expired or withdrawn: derived from the dates, never typed in."""
+        if self.withdrawn:
+            return "withdrawn"
+        return "expired" if self.expires_on < date.today() else "certified"
+
+    @status.inplace.expression
+    @classmethod
+    def _status_expression(cls):
+        return case(
+            (cls.withdrawn, "withdrawn"),
+            (cls.expires_on < date.today(), "expired"),
+            else_="certified",
+        )
+
+    def refresh_search_text(self) -> None:
+        """Keep the folded copy that searches read in step with the visible fields."""
+        self.search_text = fold(f"{self.code} {self.name}")
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class Marketplace(Versioned, db.Model):
+    """An e-commerce marketplace; which hosts it serves is data, so tests can add their own."""
+
+    __tablename__ = "marketplaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    adapter: Mapped[str] = mapped_column(String(40))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    concurrency: Mapped[int] = mapped_column(Integer, default=2)
+    min_interval: Mapped[float] = mapped_column(default=2.0)  # seconds between two requests
+
+    hosts: Mapped[list["MarketplaceHost"]] = relationship(
+        back_populates="marketplace", cascade="all, delete-orphan", order_by="MarketplaceHost.host"
+    )
+
+    __table_args__ = (
+        CheckConstraint("concurrency BETWEEN 1 AND 64", name="concurrency"),
+        CheckConstraint("min_interval >= 0", name="min_interval"),
+    )
+
+    @property
+    def host_names(self) -> list[str]:
+        """The hosts as plain strings, for forms and the audit trail."""
+        return [h.host for h in self.hosts]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MarketplaceHost(db.Model):
+    """One host name (with a port when not the default) that belongs to one marketplace."""
+
+    __tablename__ = "marketplace_hosts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplaces.id", ondelete="CASCADE"), index=True
+    )
+    host: Mapped[str] = mapped_column(String(255), unique=True)
+
+    marketplace: Mapped[Marketplace] = relationship(back_populates="hosts")
+
+
+class Listing(Versioned, db.Model):
+    """A marketplace page that sells a product; the verification engine fills its status."""
+
+    __tablename__ = "listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplaces.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    item_id: Mapped[str] = mapped_column(String(500))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A producer's proposal waits for an officer; officers' own listings are approved at once.
+    approved: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[str | None] = mapped_column(String(20), index=True)
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_online_at: Mapped[datetime | None] = mapped_column(DateTime)
+    evidence: Mapped[dict | None] = mapped_column(JSON)
+
+    product: Mapped[Product] = relationship(back_populates="listings")
+    marketplace: Mapped[Marketplace] = relationship()
+    added_by: Mapped["User | None"] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("marketplace_id", "item_id"),
+        CheckConstraint(f"status IN {tuple(LISTING_STATUSES)}", name="status"),
+    )
+
+    def __str__(self) -> str:
+        return self.canonical_url
+
+
+class User(UserMixin, Versioned, db.Model):
+    """Someone who signs in: an administrator, a trade officer or a producer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    producer: Mapped[Producer | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"role IN {tuple(ROLES)}", name="role"),
+        CheckConstraint("role <> 'producer' OR producer_id IS NOT NULL", name="producer_link"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses a deactivated account."""
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Store only a salted hash."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether `password` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def can(self, role: str) -> bool:
+        """Whether this user holds `role` or a higher one (admin > officer > producer)."""
+        order = ("producer", "officer", "admin")
+        return order.index(self.role) >= order.index(role)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class AuditEntry(db.Model):
+    """One create, update or delete of a record: who, when, and the values before and after."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(10))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(500))
+    changes: Mapped[dict] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),)

@@ -1,0 +1,93 @@
+"""Producer pages: the list, one producer with its products, the edit form."""
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..errors import Invalid, StaleEdit
+from ..extensions import db
+from ..models import PRODUCER_KINDS, Producer, Product
+from ..products.queries import communes, listing_counts
+from ..web import add_errors, field_error, page_number, render, role_required
+from . import operations
+from .forms import ProducerForm
+from .queries import producer_list
+
+bp = Blueprint("producers", __name__, url_prefix="/producers")
+
+
+@bp.get("/")
+@role_required("officer")
+def index():
+    """Producers, searchable without diacritics; search-as-you-type swaps the results."""
+    q = request.args.get("q", "").strip()[:200]
+    commune = request.args.get("commune", "").strip()[:100]
+    kind = request.args.get("kind", "")
+    kind = kind if kind in PRODUCER_KINDS else ""
+    page = db.paginate(producer_list(q, commune, kind), page=page_number(), per_page=25,
+                       error_out=False)
+    args = {k: v for k, v in (("q", q), ("commune", commune), ("kind", kind)) if v}
+    return render("producers/index.html", "results", page=page, q=q, commune=commune,
+                  kind=kind, args=args, communes=communes())
+
+
+@bp.get("/<int:producer_id>")
+@role_required("officer")
+def show(producer_id: int):
+    """One producer with its products."""
+    producer = db.get_or_404(Producer, producer_id)
+    products = db.session.scalars(
+        select(Product).where(Product.producer_id == producer.id).order_by(Product.code)).all()
+    return render("producers/show.html", "products", producer=producer, products=products,
+                  counts=listing_counts([p.id for p in products]))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("officer")
+def create():
+    """A new producer."""
+    form = ProducerForm()
+    if request.method == "GET":
+        form.province.data = current_app.config["PROVINCE"]
+    return edit_form(form, None)
+
+
+@bp.route("/<int:producer_id>/edit", methods=["GET", "POST"])
+@role_required("officer")
+def update(producer_id: int):
+    """Edit a producer; an edit from a stale copy is refused and explained."""
+    producer = db.get_or_404(Producer, producer_id)
+    return edit_form(ProducerForm(obj=producer), producer)
+
+
+def edit_form(form: ProducerForm, producer: Producer | None):
+    """Validate inline, save, or show the form again with what went wrong."""
+    if field := request.args.get("validate"):
+        return field_error(form, field, lambda data: operations.check(data, producer))
+    stale = False
+    if form.validate_on_submit():
+        try:
+            saved = operations.save_producer(form.data_for_save(), producer, form.version.data)
+        except Invalid as exc:
+            add_errors(form, exc.errors)
+        except StaleEdit:
+            db.session.refresh(producer)
+            stale = True
+        else:
+            flash(_("Đã lưu chủ thể %(name)s.", name=saved.name), "success")
+            return redirect(url_for("producers.show", producer_id=saved.id), 303)
+    return render("producers/form.html", "form", form=form, producer=producer, stale=stale)
+
+
+@bp.post("/<int:producer_id>/delete")
+@role_required("officer")
+def delete(producer_id: int):
+    """Delete a producer that has no products."""
+    producer = db.get_or_404(Producer, producer_id)
+    try:
+        operations.delete_producer(producer)
+    except Invalid as exc:
+        flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        return redirect(url_for("producers.show", producer_id=producer_id), 303)
+    flash(_("Đã xoá chủ thể %(name)s.", name=producer.name), "success")
+    return redirect(url_for("producers.index"), 303)

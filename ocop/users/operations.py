@@ -1,0 +1,45 @@
+"""Creating and changing user accounts; each call is one transaction."""
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import User
+from ..records import save
+
+MIN_PASSWORD = 10
+
+
+def check(data: dict, password: str | None, user: User | None = None) -> None:
+    """An email names one account; a producer account names its producer; passwords are long."""
+    errors: dict[str, list[str]] = {}
+    email = data["email"].strip().lower()
+    taken = db.session.scalar(select(User).where(
+        func.lower(User.email) == email, User.id != (user.id if user else -1)))
+    if taken is not None:
+        errors["email"] = [_("Đã có tài khoản với thư điện tử %(email)s.", email=email)]
+    if data["role"] == "producer" and data.get("producer") is None:
+        errors["producer"] = [_("Tài khoản chủ thể phải gắn với một chủ thể.")]
+    if data["role"] != "producer" and data.get("producer") is not None:
+        errors["producer"] = [_("Chỉ tài khoản chủ thể mới gắn với chủ thể.")]
+    if (user is None or password) and len(password or "") < MIN_PASSWORD:
+        errors["password"] = [_("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD)]
+    if errors:
+        raise Invalid(errors)
+
+
+def create_user(data: dict, password: str) -> User:
+    """A new account."""
+    return update_user(User(), data, password)
+
+
+def update_user(user: User, data: dict, password: str | None = None,
+                version: int | None = None) -> User:
+    """Change an account as loaded at `version`; a password is set only when given."""
+    check(data, password, user if user.id else None)
+    data = {**data, "email": data["email"].strip().lower()}
+    if password:
+        user.set_password(password)
+    conflict = Invalid.one("email", _("Thư điện tử này vừa được dùng cho tài khoản khác."))
+    return save(user, data, version, conflict)

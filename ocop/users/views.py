@@ -1,0 +1,14 @@
+"""Users pages (being built)."""
+
+from flask import Blueprint
+
+from ..web import role_required
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+@bp.get("/")
+@role_required("officer")
+def index():
+    """Placeholder until the area's pages land."""
+    return "users"

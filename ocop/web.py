@@ -1,0 +1,72 @@
+"""What every view shares: full page or fragment, role checks, pagination arguments."""
+
+from functools import wraps
+
+from flask import abort, make_response, render_template, request
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from .errors import Invalid
+from .extensions import htmx
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps part of a page; boosted and history-restore ones get it all."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template: str, block: str, status: int = 200, **context):
+    """The whole page, or only `block` of it for an htmx request that swaps that part."""
+    if wants_fragment():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def role_required(role: str):
+    """Views for signed-in users holding `role` or a higher one; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def page_number() -> int:
+    """The `page` query argument, 1 when absent or nonsense."""
+    page = request.args.get("page", 1, type=int)
+    return page if page and page > 0 else 1
+
+
+def add_errors(form, errors: dict[str, list[str]]) -> None:
+    """Show an operation's refusals beside the fields they concern."""
+    for name, messages in errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+def field_error(form, name: str, check=None):
+    """Inline validation: the error text of one field, from the form's rules and then, once
+    the form is whole, from the operation's `check` of the data."""
+    form.validate()
+    errors = list(form[name].errors) if name in form else []
+    if not form.errors and check is not None:
+        try:
+            check(form.data_for_save())
+        except Invalid as exc:
+            errors = exc.errors.get(name, [])
+    response = make_response(render_template("_field_error.html", name=name, errors=errors))
+    response.vary.add("HX-Request")
+    return response

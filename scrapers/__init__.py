@@ -1,0 +1,1 @@
+"""Marketplace knowledge that needs neither Flask nor the database: URL identity, later checks."""

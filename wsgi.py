@@ -1,0 +1,3 @@
+from ocop import create_app
+
+app = create_app()
