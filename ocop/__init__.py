@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from . import config
@@ -32,8 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The language the user chose, else Vietnamese (the province's working language)."""
-    return session.get("lang") or "vi"
+    """The language the user chose, else the configured one (Vietnamese by default)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return session.get("lang", default) if has_request_context() else default
 
 
 def register_extensions(app: Flask) -> None:

@@ -29,6 +29,11 @@ AUDITED = {
 }
 SECRET_FIELDS = frozenset({"password_hash"})
 
+# Load the value being replaced even when a commit has expired it, so "before" is never lost.
+for _cls, (_entity, _fields) in AUDITED.items():
+    for _name in _fields:
+        event.listen(getattr(_cls, _name), "set", lambda *_args: None, active_history=True)
+
 _actor: ContextVar[tuple[int | None, str]] = ContextVar("audit_actor", default=(None, "system"))
 
 

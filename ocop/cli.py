@@ -6,11 +6,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
 from flask_migrate import upgrade
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from .audit import acting_as
 from .extensions import db
-from .models import ROLES, Marketplace, Producer
+from .models import ROLES, Marketplace, Producer, Product, User
 
 ocop_group = AppGroup("ocop", help="Registry of OCOP products and their marketplace listings.")
 
@@ -27,7 +27,9 @@ def init_command(admin_email: str | None, password: str | None) -> None:
         added = seed_marketplaces()
         db.session.commit()
     click.echo(f"Database ready; {added} marketplace(s) seeded.")
-    if admin_email:
+    if admin_email and db.session.scalar(select(User.id).where(User.email == admin_email.lower())):
+        click.echo(f"User {admin_email} exists already; left unchanged.")
+    elif admin_email:
         add_user(admin_email, "admin", None, password)
 
 
@@ -48,11 +50,22 @@ ocop_group.add_command(user_group)
 @user_group.command("add")
 @click.argument("email")
 @click.option("--role", type=click.Choice(list(ROLES)), required=True)
-@click.option("--producer", "producer_ref", help="Producer's tax code or id (producer accounts).")
+@click.option("--producer", "producer_ref",
+              help="For producer accounts: the producer's tax code or id, or a product code.")
 @click.option("--password", help="Asked for when not given.")
 def user_add_command(email: str, role: str, producer_ref: str | None, password: str | None):
     """Create a user account."""
     add_user(email, role, producer_ref, password)
+
+
+def find_producer(ref: str) -> Producer | None:
+    """A producer by tax code, by id, or as the maker of the product with that code."""
+    producer = db.session.scalar(select(Producer).where(Producer.tax_code == ref))
+    if producer is None and ref.isdigit() and len(ref) < 10:
+        producer = db.session.get(Producer, int(ref))
+    if producer is None:
+        producer = db.session.scalar(select(Producer).join(Product).where(Product.code == ref))
+    return producer
 
 
 def add_user(email: str, role: str, producer_ref: str | None, password: str | None) -> None:
@@ -62,11 +75,9 @@ def add_user(email: str, role: str, producer_ref: str | None, password: str | No
 
     producer = None
     if producer_ref:
-        producer = db.session.scalar(select(Producer).where(or_(
-            Producer.tax_code == producer_ref,
-            Producer.id == (int(producer_ref) if producer_ref.isdigit() else -1))))
+        producer = find_producer(producer_ref)
         if producer is None:
-            raise click.ClickException(f"No producer with tax code or id {producer_ref}.")
+            raise click.ClickException(f"No producer with tax code, id or product {producer_ref}.")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

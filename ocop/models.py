@@ -213,6 +213,9 @@ class MarketplaceHost(db.Model):
 
     marketplace: Mapped[Marketplace] = relationship(back_populates="hosts")
 
+    def __str__(self) -> str:
+        return self.host
+
 
 class Listing(Versioned, db.Model):
     """A marketplace page that sells a product; the verification engine fills its status."""

@@ -1,16 +1,16 @@
 """The inline form that adds a listing to a product."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form
 from sqlalchemy import select
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models import Marketplace
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     """A listing URL, and the marketplace when the host alone does not say it."""
 
     url = StringField(_l("Đường dẫn gian hàng"), validators=[DataRequired(), Length(max=2000)])
@@ -18,8 +18,8 @@ class ListingForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.marketplace.choices = [(0, _l("Nhận từ đường dẫn"))] + [
-            (m.id, m.name)
+        self.marketplace.choices = [SelectChoice(0, _l("Nhận từ đường dẫn"))] + [
+            SelectChoice(m.id, m.name)
             for m in db.session.scalars(
                 select(Marketplace).where(Marketplace.enabled).order_by(Marketplace.name))
         ]

@@ -1,6 +1,7 @@
 """Adding, approving and removing listings; each call is one transaction."""
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import Invalid
 from ..extensions import db
@@ -25,7 +26,11 @@ def add_listing(product: Product, url: str, user: User,
         item_id=parsed.item_id, added_by=user, approved=user.can("officer"),
     )
     db.session.add(listing)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same item added elsewhere at the same moment
+        db.session.rollback()
+        raise Invalid.one("url", _("Gian hàng này vừa được gắn với một sản phẩm khác.")) from None
     return listing
 
 

@@ -4,8 +4,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..extensions import db
 from ..forms import RecordForm
@@ -40,11 +47,11 @@ class ProductForm(RecordForm):
     name = StringField(_l("Tên sản phẩm"), validators=[DataRequired(), Length(max=255)])
     producer = StringField(_l("Chủ thể"), validators=[DataRequired()])
     category = SelectField(_l("Nhóm sản phẩm"), coerce=int,
-                           choices=[(k, v) for k, v in CATEGORIES.items()])
+                           choices=[SelectChoice(k, v) for k, v in CATEGORIES.items()])
     subgroup = StringField(_l("Phân nhóm"), validators=[Optional(), Length(max=255)])
-    stars = SelectField(_l("Số sao"), coerce=int, choices=[(3, "3"), (4, "4"), (5, "5")])
+    stars = SelectField(_l("Số sao"), coerce=int, choices=[SelectChoice(n, f"{n} ★") for n in (3, 4, 5)])
     decision_no = StringField(_l("Số quyết định"), validators=[Optional(), Length(max=100)])
-    certified_on = DateField(_l("Ngày công nhận"), validators=[DataRequired()])
+    certified_on = DateField(_l("Ngày công nhận"), validators=[InputRequired()])
     expires_on = DateField(_l("Ngày hết hạn"), validators=[Optional()],
                            description=_l("Để trống: 36 tháng sau ngày công nhận."))
     withdrawn = BooleanField(_l("Đã thu hồi chứng nhận"))

@@ -1,0 +1,127 @@
+"""Sample data for trying the tracker: real Lào Cai OCOP products and producers (decision
+4261/QĐ-UBND, 2021, and the 2024 five-star products), with ILLUSTRATIVE codes, dates, communes,
+contacts and marketplace listings. Everything this loads is labelled as sample data."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from .extensions import db
+from .listings.resolve import Resolver
+from .models import Listing, Producer, Product, User
+from .products.operations import default_expiry
+
+SAMPLE = "Dữ liệu mẫu (minh hoạ)"
+# Sample accounts for trying the roles; the README prints them. Never use them in production.
+DEMO_PASSWORD = "ocop-demo-2026"
+DEMO_ACCOUNTS = (("canbo@demo.ocop.vn", "officer", None),
+                 ("htx.huongtam@demo.ocop.vn", "producer", "ht"))
+
+# name, kind, commune, tax code (illustrative)
+PRODUCERS = {
+    "bm": ("HTX Bưởi Múc Thái Niên", "htx", "Bảo Thắng", None),
+    "ph": ("Công ty Cổ phần Phong Hải Lào Cai", "doanh_nghiep", "Phong Hải", "5300000101"),
+    "mn": ("HTX Minh Ngọc", "htx", "Bảo Thắng", None),
+    "sh": ("HTX sản xuất nông nghiệp công nghệ cao Sơn Hải", "htx", "Bảo Hà", None),
+    "gp": ("HTX chế biến thực phẩm sạch Gia Phú", "htx", "Gia Phú", "5300000102"),
+    "np": ("Tổ hợp tác Lê Nậm Pung", "to_hop_tac", "Bản Liền", None),
+    "ht": ("HTX chè Hướng Tâm", "htx", "Bắc Hà", "5300000103"),
+    "mt": ("HTX Mản Thẩn", "htx", "Si Ma Cai", None),
+    "qt": ("HTX Quang Tom", "htx", "Bắc Hà", None),
+    "smc": ("HTX Nông nghiệp và Thương mại Si Ma Cai", "htx", "Si Ma Cai", None),
+    "nl": ("Tổ hợp tác sản xuất Cốm thôn Na Lo", "to_hop_tac", "Sa Pa", None),
+    "nd": ("HTX Quế hữu cơ Nậm Đét", "htx", "Bắc Hà", None),
+    "sho": ("HTX Sơn Hòa", "htx", "Mường Khương", "5300000104"),
+    "tt": ("HTX nông lâm nghiệp Thế Tuấn", "htx", "Bảo Yên", None),
+    "lp": ("HTX Nông nghiệp công nghệ cao Lùng Phình", "htx", "Bắc Hà", None),
+    "tra": ("Công ty TNHH MTV Traphaco Sa Pa", "doanh_nghiep", "Sa Pa", "5300000105"),
+}
+
+# code, name, producer, category (148/QĐ-TTg), stars, decision, certified on
+PRODUCTS = [
+    ("LC-2021-01", "Quả bưởi Múc", "bm", 1, 4, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-02", "Phong Hải Danh Trà – Trà hoa sen", "ph", 2, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-03", "Phong Hải Danh Trà – Trà hoa nhài", "ph", 2, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-04", "Quả nhãn Phong Niên", "mn", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-05", "Chuối Ngự An Tiến", "sh", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-06", "Lạp sườn Gia Phú", "gp", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-07", "Thịt ba chỉ sấy Gia Phú", "gp", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-08", "Lê Nậm Pung", "np", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-09", "Chè Bát tiên Hướng Tâm", "ht", 2, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-10", "Quả mận Tả Van Si Ma Cai", "mt", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-11", "Quả lê Si Ma Cai", "mt", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-12", "Mận Tam hoa sấy dẻo", "qt", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-13", "Trứng vịt Sín Chéng", "smc", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-14", "Cốm Na Lo", "nl", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-15", "Tinh dầu quế Nậm Đét", "nd", 3, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-16", "Khẩu nhục Sơn Hòa", "sho", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-17", "Ruốc lợn bản Sơn Hòa", "sho", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-18", "Thịt lợn bản Mường Khương", "sho", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-19", "Tinh dầu Đại Từ Bi", "tt", 3, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2021-20", "Cải Kale Bắc Hà", "lp", 1, 3, "4261/QĐ-UBND", date(2021, 12, 20)),
+    ("LC-2024-01", "Cao mềm actiso Sa Pa", "tra", 3, 5, "QĐ TW 2024 (minh hoạ)", date(2024, 10, 15)),
+    ("LC-2024-02", "Trà phun sương actiso Sa Pa", "tra", 2, 5, "QĐ TW 2024 (minh hoạ)", date(2024, 10, 15)),
+]
+# Products re-assessed in 2024 (đánh giá lại): illustrative new certificate dates.
+REASSESSED = {"LC-2021-01", "LC-2021-02", "LC-2021-03", "LC-2021-06", "LC-2021-07",
+              "LC-2021-09", "LC-2021-12", "LC-2021-15", "LC-2021-16", "LC-2021-17"}
+
+# Illustrative listings: product code -> URLs (none of these is a real shop).
+LISTINGS = {
+    "LC-2021-01": ["https://postmart.vn/p/buoi-muc-thai-nien-100001.html",
+                   "https://voso.vn/buoi-muc-thai-nien-p200001.html"],
+    "LC-2021-02": ["https://shopee.vn/Phong-Hai-Danh-Tra-hoa-sen-i.530001.7000001",
+                   "https://tiki.vn/tra-hoa-sen-phong-hai-p3000001.html?spid=3000002",
+                   "https://postmart.vn/p/tra-hoa-sen-phong-hai-100002.html"],
+    "LC-2021-03": ["https://shopee.vn/Phong-Hai-Danh-Tra-hoa-nhai-i.530001.7000002"],
+    "LC-2021-06": ["https://www.lazada.vn/products/lap-suon-gia-phu-i4000001-s5000001.html",
+                   "https://postmart.vn/p/lap-suon-gia-phu-100003.html"],
+    "LC-2021-07": ["https://postmart.vn/p/thit-ba-chi-say-gia-phu-100004.html"],
+    "LC-2021-09": ["https://shopee.vn/Che-Bat-tien-Huong-Tam-i.530002.7000003",
+                   "https://voso.vn/che-bat-tien-huong-tam-p200002.html"],
+    "LC-2021-12": ["https://postmart.vn/p/man-tam-hoa-say-deo-100005.html"],
+    "LC-2021-15": ["https://tiki.vn/tinh-dau-que-nam-det-p3000003.html"],
+    "LC-2021-16": ["https://shop.tiktok.com/view/product/1729000000000000001?region=VN&locale=vi-VN",
+                   "https://postmart.vn/p/khau-nhuc-son-hoa-100006.html"],
+    "LC-2021-17": ["https://voso.vn/ruoc-lon-ban-son-hoa-p200003.html"],
+    "LC-2024-01": ["https://shopee.vn/Cao-mem-actiso-Sa-Pa-i.530003.7000004",
+                   "https://tiki.vn/cao-mem-actiso-sa-pa-p3000004.html",
+                   "https://www.lazada.vn/products/cao-actiso-sa-pa-i4000002-s5000002.html"],
+    "LC-2024-02": ["https://shopee.vn/Tra-actiso-Sa-Pa-i.530003.7000005",
+                   "https://postmart.vn/p/tra-actiso-sa-pa-100007.html"],
+}
+
+
+def load_demo() -> bool:
+    """Load the sample data unless it is there already; True when it was loaded."""
+    if db.session.scalar(select(Product.id).where(Product.code == PRODUCTS[0][0])):
+        return False
+    producers = {}
+    for key, (name, kind, commune, tax_code) in PRODUCERS.items():
+        producer = Producer(name=name, kind=kind, commune=commune, tax_code=tax_code,
+                            province="Lào Cai", address=f"{commune}, Lào Cai — {SAMPLE}")
+        producer.refresh_search_text()
+        producers[key] = producer
+    products = {}
+    for code, name, key, category, stars, decision, certified in PRODUCTS:
+        if code in REASSESSED:
+            certified, decision = date(2024, 11, 28), "2730/QĐ-UBND (minh hoạ)"
+        product = Product(code=code, name=name, producer=producers[key], category=category,
+                          stars=stars, decision_no=decision, certified_on=certified,
+                          expires_on=default_expiry(certified))
+        product.refresh_search_text()
+        products[code] = product
+    db.session.add_all(products.values())
+    resolver = Resolver()
+    for code, urls in LISTINGS.items():
+        for url in urls:
+            marketplace, parsed = resolver.resolve(url)
+            db.session.add(Listing(product=products[code], marketplace=marketplace,
+                                   url=parsed.entered, canonical_url=parsed.canonical,
+                                   item_id=parsed.item_id))
+    for email, role, key in DEMO_ACCOUNTS:
+        user = User(email=email, role=role, producer=producers.get(key), name=SAMPLE)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+    db.session.commit()
+    return True
