@@ -3,13 +3,13 @@
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from scrapers.identity import ADAPTERS, UrlError, split_host
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Marketplace, MarketplaceHost
+from ..models import Listing, Marketplace, MarketplaceHost
 from ..records import save
 from ..text import fold
 
@@ -67,3 +67,31 @@ def save_marketplace(data: dict, marketplace: Marketplace | None = None,
     data["hosts"] = [current.get(h) or MarketplaceHost(host=h) for h in data["hosts"]]
     conflict = Invalid.one("hosts", _("Tên miền hoặc tên sàn vừa được dùng cho sàn khác."))
     return save(marketplace, data, version, conflict)
+
+
+def set_enabled(marketplace: Marketplace, enabled: bool) -> Marketplace:
+    """Switch checking of a marketplace on or off; asking for the state it has changes nothing."""
+    if marketplace.enabled == enabled:
+        return marketplace
+    return save(marketplace, {"enabled": enabled})
+
+
+def listing_counts() -> dict[int, tuple[int, int]]:
+    """Per marketplace id: how many listings, and how many of them were last seen online."""
+    online = func.count(case((Listing.status.in_(("active", "out_of_stock")), 1)))
+    rows = db.session.execute(
+        select(Listing.marketplace_id, func.count(), online).group_by(Listing.marketplace_id))
+    return {mid: (total, up) for mid, total, up in rows}
+
+
+def delete_marketplace(marketplace: Marketplace) -> None:
+    """Delete a marketplace that no listing points at; one with listings is switched off."""
+    count = db.session.scalar(
+        select(func.count()).select_from(Listing).where(Listing.marketplace_id == marketplace.id))
+    if count:
+        raise Invalid.one("", _(
+            "Không thể xoá sàn %(name)s vì còn %(n)d gian hàng thuộc sàn này; các gian hàng và "
+            "lịch sử kiểm tra của chúng cần được giữ lại. Muốn ngừng kiểm tra sàn, hãy tắt sàn.",
+            name=marketplace.name, n=count))
+    db.session.delete(marketplace)
+    db.session.commit()
