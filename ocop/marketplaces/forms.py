@@ -11,8 +11,6 @@ from scrapers.identity import ADAPTERS
 from ..forms import RecordForm
 from .operations import slugify
 
-REQUIRED = _l("Bắt buộc nhập.")
-
 
 class HostsField(TextAreaField):
     """A list of host names, edited as text with one host per line."""
@@ -29,28 +27,25 @@ class HostsField(TextAreaField):
 class MarketplaceForm(RecordForm):
     """Create or edit a marketplace; hosts are typed one per line."""
 
-    name = StringField(_l("Tên sàn"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    name = StringField(_l("Tên sàn"), validators=[DataRequired(), Length(max=100)])
     slug = StringField(_l("Tên ngắn"), validators=[Optional(), Length(max=40)],
                        description=_l("Chữ thường không dấu, số và dấu gạch ngang; để trống "
                                       "thì lấy từ tên sàn."))
-    # The operation names an unknown adapter in Vietnamese; WTForms would say it in English.
+    # The operation's refusal names the unknown adapter, which WTForms' own message would not.
     adapter = SelectField(_l("Bộ đọc"), choices=list(ADAPTERS), validate_choice=False,
                           description=_l("\"generic\" đọc schema.org, OpenGraph và chữ trên "
                                          "trang; các bộ khác hiểu địa chỉ của sàn đó."))
-    hosts = HostsField(_l("Tên miền"), validators=[DataRequired(REQUIRED)],
-                          render_kw={"rows": 3},
-                          description=_l("Mỗi dòng một tên miền, kèm cổng nếu không phải cổng "
-                                         "mặc định, ví dụ shopee.vn hoặc 127.0.0.1:8001."))
+    hosts = HostsField(_l("Tên miền"), validators=[DataRequired()], render_kw={"rows": 3},
+                       description=_l("Mỗi dòng một tên miền, kèm cổng nếu không phải cổng "
+                                      "mặc định, ví dụ shopee.vn hoặc 127.0.0.1:8001."))
     enabled = BooleanField(_l("Đang kiểm tra"), default=True)
     concurrency = IntegerField(
         _l("Số yêu cầu đồng thời"), default=2,
-        invalid_value_message=_l("Nhập một số nguyên."),
-        validators=[InputRequired(REQUIRED),
+        validators=[InputRequired(),
                     NumberRange(1, 64, message=_l("Số yêu cầu đồng thời từ 1 đến 64."))])
     min_interval = FloatField(
         _l("Khoảng cách tối thiểu (giây)"), default=2.0,
-        invalid_value_message=_l("Nhập một số, ví dụ 1.5."),
-        validators=[InputRequired(REQUIRED),
+        validators=[InputRequired(),
                     NumberRange(0, message=_l("Khoảng cách tối thiểu không được âm."))])
 
     def data_for_save(self) -> dict:
