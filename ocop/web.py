@@ -3,6 +3,7 @@
 from functools import wraps
 
 from flask import abort, make_response, render_template, request
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
@@ -15,13 +16,15 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(template: str, block: str, status: int = 200, **context):
-    """The whole page, or only `block` of it for an htmx request that swaps that part."""
+def render(template: str, block: str, status: int = 200, push_url: str | None = None,
+           **context):
+    """The whole page, or only `block` of it for an htmx request that swaps that part;
+    `push_url` is the tidy address the browser shows for a fragment (filters without blanks)."""
     if wants_fragment():
-        body = render_block(template, block, **context)
+        response = htmx_response(render_block(template, block, **context), push_url=push_url)
+        response.status_code = status
     else:
-        body = render_template(template, **context)
-    response = make_response(body, status)
+        response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
 
@@ -48,6 +51,11 @@ def page_number() -> int:
     return page if page and page > 0 else 1
 
 
+def page_arg(page) -> dict:
+    """The `page` argument of a pagination's address, left out on the first page."""
+    return {"page": page.page} if page.page > 1 else {}
+
+
 def add_errors(form, errors: dict[str, list[str]]) -> None:
     """Show an operation's refusals beside the fields they concern."""
     for name, messages in errors.items():
@@ -58,11 +66,11 @@ def add_errors(form, errors: dict[str, list[str]]) -> None:
 
 
 def field_error(form, name: str, check=None):
-    """Inline validation: the error text of one field, from the form's rules and then, once
-    the form is whole, from the operation's `check` of the data."""
+    """Inline validation: the error text of one field, from the form's own rules and then from
+    the operation's `check` (which must accept a partly filled form)."""
     form.validate()
     errors = list(form[name].errors) if name in form else []
-    if not form.errors and check is not None:
+    if not errors and check is not None:
         try:
             check(form.data_for_save())
         except Invalid as exc:

@@ -8,7 +8,7 @@ from ..errors import Invalid, StaleEdit
 from ..extensions import db
 from ..models import PRODUCER_KINDS, Producer, Product
 from ..products.queries import communes, listing_counts
-from ..web import add_errors, field_error, page_number, render, role_required
+from ..web import add_errors, field_error, page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProducerForm
 from .queries import producer_list
@@ -28,7 +28,8 @@ def index():
                        error_out=False)
     args = {k: v for k, v in (("q", q), ("commune", commune), ("kind", kind)) if v}
     return render("producers/index.html", "results", page=page, q=q, commune=commune,
-                  kind=kind, args=args, communes=communes())
+                  kind=kind, args=args, communes=communes(),
+                  push_url=url_for("producers.index", **args, **page_arg(page)))
 
 
 @bp.get("/<int:producer_id>")

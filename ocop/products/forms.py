@@ -64,6 +64,6 @@ class ProductForm(RecordForm):
 
     def data_for_save(self) -> dict:
         data = super().data_for_save()
-        data["producer"] = self.producer_record
+        data["producer"] = getattr(self, "producer_record", None)  # set once validated
         data["code"] = data["code"].strip()
         return data

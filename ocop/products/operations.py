@@ -17,16 +17,16 @@ def default_expiry(certified_on: date) -> date:
 
 
 def check(data: dict, product: Product | None = None) -> None:
-    """Rules that span fields or records; raises Invalid with every broken one."""
-    data = with_expiry(data)
+    """Rules that span fields or records, for the fields present; raises Invalid with every
+    broken one."""
     errors: dict[str, list[str]] = {}
-    taken = db.session.scalar(select(Product).where(
+    taken = data.get("code") and db.session.scalar(select(Product).where(
         func.lower(Product.code) == data["code"].lower(),
         Product.id != (product.id if product else -1)))
-    if taken is not None:
+    if taken:
         errors["code"] = [_("Mã %(code)s đã dùng cho sản phẩm %(name)s.",
                             code=data["code"], name=taken.name)]
-    if data["expires_on"] <= data["certified_on"]:
+    if data.get("certified_on") and with_expiry(data)["expires_on"] <= data["certified_on"]:
         errors["expires_on"] = [_("Ngày hết hạn phải sau ngày công nhận.")]
     if errors:
         raise Invalid(errors)

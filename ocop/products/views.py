@@ -8,7 +8,7 @@ from ..errors import Invalid, StaleEdit
 from ..extensions import db
 from ..listings.forms import ListingForm
 from ..models import Marketplace, Producer, Product
-from ..web import add_errors, field_error, page_number, render, role_required
+from ..web import add_errors, field_error, page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProductForm, find_producer, producer_choice
 from .queries import ProductFilters, communes, listing_counts, product_list, visible_products
@@ -34,7 +34,8 @@ def index():
     counts = listing_counts([p.id for p in page.items])
     marketplaces = db.session.scalars(db.select(Marketplace).order_by(Marketplace.name)).all()
     return render("products/index.html", "results", filters=filters, page=page, counts=counts,
-                  communes=communes(), marketplaces=marketplaces)
+                  communes=communes(), marketplaces=marketplaces,
+                  push_url=url_for("products.index", **filters.args(), **page_arg(page)))
 
 
 @bp.get("/<code>")

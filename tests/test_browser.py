@@ -1,0 +1,81 @@
+"""The pages that matter, driven in Debian's Chromium as an officer would use them."""
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from .conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def live_server(app, catalogue):
+    """The app served on a free local port for the length of one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def page(live_server):
+    """A signed-in officer's browser tab."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        tab = browser.new_page(base_url=live_server)
+        tab.set_default_timeout(10_000)
+        tab.goto("/login")
+        tab.fill("#email", "officer@example.vn")
+        tab.fill("#password", PASSWORD)
+        tab.click("main button[type=submit]")
+        tab.wait_for_selector("#results")
+        yield tab
+        browser.close()
+
+
+def test_search_as_you_type_without_diacritics(page):
+    expect = sync_api.expect
+    page.fill("input[name=q]", "nuoc mam")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("Nước mắm Đặc biệt")
+    expect(page).to_have_url(re.compile(r"/products/\?q=nuoc\+mam$"))
+    page.select_option("select[name=stars]", "4")
+    expect(page.locator("#results")).to_contain_text("Không có sản phẩm nào khớp")
+    expect(page).to_have_url(re.compile(r"/products/\?q=nuoc\+mam&stars=4$"))
+
+
+def test_add_a_listing_inline(page):
+    expect = sync_api.expect
+    page.goto("/products/LC-003")
+    page.evaluate("window.marker = 'same page'")
+    page.fill("#url", "https://tiki.vn/khau-nhuc-p4242.html?utm_source=zalo")
+    page.click("#add-listing button[type=submit]")
+    expect(page.locator("#listings")).to_contain_text("https://tiki.vn/khau-nhuc-p4242.html")
+    expect(page.locator("#listings")).not_to_contain_text("utm_source")
+    assert page.evaluate("window.marker") == "same page"  # swapped in place, not reloaded
+    page.fill("#url", "https://shopee.vn/che-i.1.2")
+    page.click("#add-listing button[type=submit]")
+    expect(page.locator("#error-url")).to_contain_text("LC-001")
+
+
+def test_inline_validation_on_the_product_form(page):
+    expect = sync_api.expect
+    page.goto("/products/new")
+    page.fill("#code", "LC-001")
+    page.press("#code", "Tab")
+    expect(page.locator("#error-code")).to_contain_text("đã dùng cho sản phẩm")
