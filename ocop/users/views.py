@@ -1,14 +1,99 @@
-"""Users pages (being built)."""
+"""User administration: the account list, the account form, deactivating and reactivating."""
 
-from flask import Blueprint
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
-from ..web import role_required
+from ..errors import Invalid, StaleEdit
+from ..extensions import db
+from ..models import ROLES, User
+from ..products.forms import producer_choice
+from ..web import add_errors, field_error, page_number, render, role_required, wants_fragment
+from . import operations
+from .forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
 
 @bp.get("/")
-@role_required("officer")
+@role_required("admin")
 def index():
-    """Placeholder until the area's pages land."""
-    return "users"
+    """Accounts, searchable by email or name and filtered by role; htmx swaps the results."""
+    q = request.args.get("q", "").strip()[:200]
+    role = request.args.get("role", "")
+    role = role if role in ROLES else ""
+    query = select(User).options(selectinload(User.producer)).order_by(User.email)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(User.email).like(pattern),
+                                func.lower(User.name).like(pattern)))
+    if role:
+        query = query.where(User.role == role)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    args = {k: v for k, v in (("q", q), ("role", role)) if v}
+    return render("users/index.html", "results", page=page, q=q, role=role, args=args)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("admin")
+def create():
+    """A new account."""
+    return edit_form(UserForm(), None)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def update(user_id: int):
+    """Edit an account; an edit from a stale copy is refused and explained."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    if request.method == "GET":
+        form.producer.data = producer_choice(user.producer) if user.producer else ""
+    return edit_form(form, user)
+
+
+def edit_form(form: UserForm, user: User | None):
+    """Validate inline, save, or show the form again with what went wrong."""
+    if field := request.args.get("validate"):
+        return field_error(form, field, lambda data: operations.check(
+            data, form.password.data, user, current_user))
+    stale = False
+    if form.validate_on_submit():
+        try:
+            saved = operations.update_user(user or User(), form.data_for_save(),
+                                           form.password.data, form.version.data, current_user)
+        except Invalid as exc:
+            add_errors(form, exc.errors)
+        except StaleEdit:
+            db.session.refresh(user)
+            stale = True
+        else:
+            flash(_("Đã lưu tài khoản %(email)s.", email=saved.email), "success")
+            return redirect(url_for("users.index"), 303)
+    return render("users/form.html", "form", form=form, user=user, stale=stale)
+
+
+@bp.post("/<int:user_id>/active")
+@role_required("admin")
+def toggle(user_id: int):
+    """Reactivate (`active=1`) or deactivate an account; htmx swaps its row in place."""
+    user = db.get_or_404(User, user_id)
+    error = None
+    try:
+        operations.set_active(user, request.form.get("active") == "1", current_user)
+    except Invalid as exc:
+        error = " ".join(m for ms in exc.errors.values() for m in ms)
+    if wants_fragment():
+        # A refusal is shown in the row itself; a flash would wait for the next full page.
+        response = make_response(render_template("users/_row.html", user=user, error=error))
+        response.vary.add("HX-Request")
+        return response
+    if error:
+        flash(error, "error")
+    elif user.active:
+        flash(_("Đã mở lại tài khoản %(email)s.", email=user.email), "success")
+    else:
+        flash(_("Đã khoá tài khoản %(email)s.", email=user.email), "success")
+    return redirect(url_for("users.index"), 303)
