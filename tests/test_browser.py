@@ -68,6 +68,7 @@ def test_add_a_listing_inline(page):
     expect(page.locator("#listings")).to_contain_text("https://tiki.vn/khau-nhuc-p4242.html")
     expect(page.locator("#listings")).not_to_contain_text("utm_source")
     assert page.evaluate("window.marker") == "same page"  # swapped in place, not reloaded
+    expect(page.locator("#url")).to_have_value("")
     page.fill("#url", "https://shopee.vn/che-i.1.2")
     page.click("#add-listing button[type=submit]")
     expect(page.locator("#error-url")).to_contain_text("LC-001")

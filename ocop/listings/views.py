@@ -22,7 +22,8 @@ def may_edit(product) -> bool:
 
 def listings_block(product, form: ListingForm | None = None):
     """The product page, or just its listings block for htmx."""
-    return render("products/show.html", "listings", product=product, form=form or ListingForm())
+    return render("products/show.html", "listings", product=product,
+                  form=form or ListingForm(formdata=None))
 
 
 @bp.post("/products/<code>/listings")

@@ -1,8 +1,9 @@
 """The producer list and search."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
-from ..models import Producer
+from ..extensions import db
+from ..models import Producer, Product
 from ..text import search_terms
 
 
@@ -16,3 +17,10 @@ def producer_list(q: str = "", commune: str = "", kind: str = "") -> Select:
     if kind:
         query = query.where(Producer.kind == kind)
     return query.order_by(Producer.name, Producer.id)
+
+
+def product_counts(producer_ids: list[int]) -> dict[int, int]:
+    """How many products each producer has, in one query."""
+    rows = db.session.execute(select(Product.producer_id, func.count()).where(
+        Product.producer_id.in_(producer_ids)).group_by(Product.producer_id))
+    return {producer_id: count for producer_id, count in rows}

@@ -11,7 +11,7 @@ from ..products.queries import communes, listing_counts
 from ..web import add_errors, field_error, page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProducerForm
-from .queries import producer_list
+from .queries import producer_list, product_counts
 
 bp = Blueprint("producers", __name__, url_prefix="/producers")
 
@@ -29,6 +29,7 @@ def index():
     args = {k: v for k, v in (("q", q), ("commune", commune), ("kind", kind)) if v}
     return render("producers/index.html", "results", page=page, q=q, commune=commune,
                   kind=kind, args=args, communes=communes(),
+                  counts=product_counts([p.id for p in page.items]),
                   push_url=url_for("producers.index", **args, **page_arg(page)))
 
 
