@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,13 +19,21 @@ from .validate import validate
 bp = Blueprint("workbook", __name__, url_prefix="/workbook")
 
 PREVIEW_ROWS = 20
+# What the preview calls the fields a change touches.
+LABELS = {
+    "name": _l("Tên sản phẩm"), "producer_id": _l("Chủ thể"), "category": _l("Nhóm sản phẩm"),
+    "stars": _l("Số sao"), "decision_no": _l("Số quyết định"),
+    "certified_on": _l("Ngày công nhận"), "expires_on": _l("Ngày hết hạn"),
+    "kind": _l("Loại hình chủ thể"), "tax_code": _l("Mã số thuế"), "commune": _l("Xã/Phường"),
+    "province": _l("Tỉnh"),
+}
 
 
 def page(form: UploadForm, plan=None, confirm: ConfirmForm | None = None, name: str = "",
          stale: bool = False):
     """The workbook page, or only its result part for the htmx upload."""
     return render("workbook/index.html", "result", form=form, plan=plan, confirm=confirm,
-                  name=name, stale=stale, preview_rows=PREVIEW_ROWS,
+                  name=name, stale=stale, preview_rows=PREVIEW_ROWS, labels=LABELS,
                   max_mb=current_app.config["MAX_CONTENT_LENGTH"] // 2**20)
 
 
