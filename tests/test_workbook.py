@@ -57,8 +57,8 @@ def test_import_creates_producers_products_and_listings(app, tmp_path):
         assert buoi.producer.commune == "Thái Niên" and buoi.producer.province == "Lào Cai"
         assert product("LC-103").producer.kind == "doanh_nghiep"
         assert product("LC-103").certified_on == date(2021, 12, 15)  # an Excel date cell
-        assert sorted(l.item_id for l in buoi.listings) == ["100.200", "3001"]
-        assert all(l.approved for l in buoi.listings)
+        assert sorted(x.item_id for x in buoi.listings) == ["100.200", "3001"]
+        assert all(x.approved for x in buoi.listings)
         audit = db.session.scalars(db.select(AuditEntry).where(AuditEntry.actor == "test"))
         kinds = sorted((a.entity, a.action) for a in audit)
         assert kinds == [("listing", "create")] * 3 + [("producer", "create")] * 3 + [
@@ -315,7 +315,7 @@ def test_headers_ignore_case_and_diacritics_and_take_english_aliases(app, tmp_pa
         man = product("LC-201")
         assert man.stars == 4 and man.producer.tax_code == "5300444444"
         assert man.certified_on == date(2021, 12, 31)  # Excel serial number 44561
-        assert [l.item_id for l in man.listings] == ["42"]
+        assert [x.item_id for x in man.listings] == ["42"]
 
 
 def test_sheets_are_recognised_by_headers_when_names_differ(app, tmp_path):
