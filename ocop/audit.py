@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry, Listing, Marketplace, Producer, Product, User, utcnow

@@ -40,7 +40,8 @@ def demo_command() -> None:
 
     with acting_as("cli:demo"):
         created = load_demo()
-    click.echo("Sample data loaded." if created else "Sample data already present; nothing changed.")
+    click.echo("Sample data loaded." if created
+               else "Sample data already present; nothing changed.")
 
 
 user_group = AppGroup("user", help="User accounts.")

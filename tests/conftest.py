@@ -88,18 +88,17 @@ def app_overrides() -> dict:
 def app(database_uri, password_hash, app_overrides):
     """The app on a fresh database holding the seeded marketplaces and one user per role."""
     app = build_app(database_uri, **app_overrides)
-    with app.app_context():
-        with acting_as("test-setup"):
-            seed_marketplaces()
-            producer = make_producer("HTX Chè Hướng Tâm", tax_code="5300123456", commune="Bắc Hà")
-            other = make_producer("HTX Sơn Hòa", tax_code="5300654321", commune="Mường Khương")
-            for email, role, link in (("admin@example.vn", "admin", None),
-                                      ("officer@example.vn", "officer", None),
-                                      ("producer@example.vn", "producer", producer),
-                                      ("other@example.vn", "producer", other)):
-                db.session.add(User(email=email, role=role, producer=link,
-                                    password_hash=password_hash))
-            db.session.commit()
+    with app.app_context(), acting_as("test-setup"):
+        seed_marketplaces()
+        producer = make_producer("HTX Chè Hướng Tâm", tax_code="5300123456", commune="Bắc Hà")
+        other = make_producer("HTX Sơn Hòa", tax_code="5300654321", commune="Mường Khương")
+        for email, role, link in (("admin@example.vn", "admin", None),
+                                  ("officer@example.vn", "officer", None),
+                                  ("producer@example.vn", "producer", producer),
+                                  ("other@example.vn", "producer", other)):
+            db.session.add(User(email=email, role=role, producer=link,
+                                password_hash=password_hash))
+        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

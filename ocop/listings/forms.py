@@ -1,12 +1,12 @@
 """The inline form that adds a listing to a product."""
 
 from flask_babel import lazy_gettext as _l
-from ..forms import Form
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
+from ..forms import Form
 from ..models import Marketplace
 
 

@@ -80,4 +80,5 @@ def approve(listing_id: int):
 def show(listing_id: int):
     """A listing lives on its product's page."""
     listing = get_listing(listing_id)
-    return redirect(url_for("products.show", code=listing.product.code, _anchor=f"listing-{listing.id}"))
+    return redirect(url_for("products.show", code=listing.product.code,
+                            _anchor=f"listing-{listing.id}"))

@@ -12,7 +12,8 @@ class ProducerForm(RecordForm):
     """Create or edit a producer."""
 
     name = StringField(_l("Tên chủ thể"), validators=[DataRequired(), Length(max=255)])
-    kind = SelectField(_l("Loại hình"), choices=[SelectChoice(k, v) for k, v in PRODUCER_KINDS.items()])
+    kind = SelectField(_l("Loại hình"),
+                       choices=[SelectChoice(k, v) for k, v in PRODUCER_KINDS.items()])
     tax_code = StringField(_l("Mã số thuế"), validators=[
         Optional(), Regexp(r"^\d{10}(-\d{3})?$",
                            message=_l("Mã số thuế gồm 10 chữ số, hoặc 10 chữ số và -3 số."))])

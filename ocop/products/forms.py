@@ -49,7 +49,8 @@ class ProductForm(RecordForm):
     category = SelectField(_l("Nhóm sản phẩm"), coerce=int,
                            choices=[SelectChoice(k, v) for k, v in CATEGORIES.items()])
     subgroup = StringField(_l("Phân nhóm"), validators=[Optional(), Length(max=255)])
-    stars = SelectField(_l("Số sao"), coerce=int, choices=[SelectChoice(n, f"{n} ★") for n in (3, 4, 5)])
+    stars = SelectField(_l("Số sao"), coerce=int,
+                        choices=[SelectChoice(n, f"{n} ★") for n in (3, 4, 5)])
     decision_no = StringField(_l("Số quyết định"), validators=[Optional(), Length(max=100)])
     certified_on = DateField(_l("Ngày công nhận"), validators=[InputRequired()])
     expires_on = DateField(_l("Ngày hết hạn"), validators=[Optional()],

@@ -10,7 +10,7 @@ from ..listings.forms import ListingForm
 from ..models import Marketplace, Producer, Product
 from ..web import add_errors, field_error, page_arg, page_number, render, role_required
 from . import operations
-from .forms import ProductForm, find_producer, producer_choice
+from .forms import ProductForm, producer_choice
 from .queries import ProductFilters, communes, listing_counts, product_list, visible_products
 
 bp = Blueprint("products", __name__, url_prefix="/products")
