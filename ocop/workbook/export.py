@@ -69,7 +69,7 @@ def listing_rows() -> Iterator[tuple]:
     for code, marketplace, url, status, checked in db.session.execute(query):
         if checked is not None:  # stored in UTC, shown as Vietnam's clock reads
             checked = checked.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-        yield (guard(code), guard(marketplace), guard(url), statuses.get(status, ""), checked)
+        yield (guard(code), guard(marketplace), guard(url), statuses.get(status), checked)
 
 
 TABLES = {PRODUCTS: (PRODUCT_COLUMNS, product_rows), LISTINGS: (LISTING_COLUMNS, listing_rows)}
