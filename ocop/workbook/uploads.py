@@ -23,8 +23,9 @@ class Upload:
 
 
 def folder() -> Path:
-    """instance/uploads, created on first use."""
-    path = Path(current_app.instance_path) / "uploads"
+    """WORKBOOK_UPLOAD_FOLDER, by default instance/uploads; created on first use."""
+    path = Path(current_app.config.get("WORKBOOK_UPLOAD_FOLDER")
+                or Path(current_app.instance_path) / "uploads")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
