@@ -26,9 +26,8 @@ def index():
     role = role if role in ROLES else ""
     query = select(User).options(selectinload(User.producer)).order_by(User.email)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(User.email).like(pattern),
-                                func.lower(User.name).like(pattern)))
+        query = query.where(or_(func.lower(User.email).contains(q.lower(), autoescape=True),
+                                func.lower(User.name).contains(q.lower(), autoescape=True)))
     if role:
         query = query.where(User.role == role)
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
