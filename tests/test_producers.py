@@ -100,3 +100,13 @@ def test_delete_only_without_products(officer, app, catalogue):
     with app.app_context():
         assert db.session.get(Producer, idle) is None
         assert db.session.get(Producer, busy) is not None
+
+
+def test_delete_refused_while_an_account_signs_in_for_the_producer(officer, app):
+    with app.app_context():
+        pid = db.session.scalar(db.select(Producer.id).filter_by(tax_code="5300123456"))
+    response = officer.post(f"/producers/{pid}/delete", follow_redirects=True)
+    assert response.status_code == 200
+    assert "còn 1 tài khoản đăng nhập" in response.text
+    with app.app_context():
+        assert db.session.get(Producer, pid) is not None

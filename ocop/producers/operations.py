@@ -1,11 +1,11 @@
 """Creating, changing and deleting producers; each call is one transaction."""
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Producer
+from ..models import Producer, User
 from ..records import save
 
 
@@ -31,9 +31,14 @@ def save_producer(data: dict, producer: Producer | None = None, version: int | N
 
 
 def delete_producer(producer: Producer) -> None:
-    """Delete a producer that has no products left."""
+    """Delete a producer that has no products and no sign-in accounts left."""
     if producer.products:
         raise Invalid.one("", _("Không thể xoá chủ thể còn %(n)d sản phẩm.",
                                 n=len(producer.products)))
+    accounts = db.session.scalar(select(func.count(User.id)).where(
+        User.producer_id == producer.id))
+    if accounts:
+        raise Invalid.one("", _("Không thể xoá chủ thể còn %(n)d tài khoản đăng nhập; hãy xoá "
+                                "hoặc chuyển các tài khoản đó trước.", n=accounts))
     db.session.delete(producer)
     db.session.commit()
