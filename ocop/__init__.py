@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the app."""
     from .auth.views import bp as auth
+    from .history.views import bp as history
     from .home.views import bp as home
     from .listings.views import bp as listings
     from .marketplaces.views import bp as marketplaces
@@ -67,7 +68,6 @@ def register_blueprints(app: Flask) -> None:
     from .products.views import bp as products
     from .users.views import bp as users
     from .workbook.views import bp as workbook
-    from .history.views import bp as history
 
     for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
                history):

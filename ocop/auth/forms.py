@@ -1,9 +1,10 @@
 """The sign-in form."""
 
 from flask_babel import lazy_gettext as _l
-from ..forms import Form
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
+
+from ..forms import Form
 
 
 class LoginForm(Form):
