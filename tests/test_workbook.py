@@ -6,7 +6,7 @@ import pytest
 
 from ocop.audit import acting_as
 from ocop.extensions import db
-from ocop.models import AuditEntry, Listing
+from ocop.models import AuditEntry, Listing, Marketplace
 from ocop.workbook.apply import apply
 from ocop.workbook.validate import validate
 
@@ -148,6 +148,24 @@ def test_a_failure_while_writing_leaves_nothing_behind(app, tmp_path, monkeypatc
         assert counts() == before
 
 
+def test_a_clash_found_only_while_writing_writes_nothing(app, catalogue, tmp_path):
+    from ocop.workbook.apply import ApplyConflict
+
+    with app.app_context():
+        plan = validate(sample_workbook(tmp_path / "tinh.xlsx"))
+        # Someone saves a listing of the same Shopee item before the import writes.
+        make_product("LC-900", "Bưởi khác", producer_named("HTX Sơn Hòa"))
+        db.session.flush()
+        shopee = db.session.scalar(db.select(Marketplace).filter_by(slug="shopee"))
+        db.session.add(Listing(product=product("LC-900"), marketplace=shopee, url="x",
+                               canonical_url="x", item_id="100.200"))
+        db.session.commit()
+        before = counts()
+        with pytest.raises(ApplyConflict):
+            apply(plan)
+        assert counts() == before
+
+
 BAD_PRODUCTS = [
     ("stars", product_row(stars=2), "Số sao", "2", "Số sao phải từ 3 đến 5."),
     ("stars text", product_row(stars="nhiều"), "Số sao", "nhiều", "Số sao phải từ 3 đến 5."),
@@ -281,8 +299,6 @@ def test_a_listing_row_for_a_product_with_problems_is_not_reported_twice(app, tm
 
 def test_a_disabled_marketplace_takes_no_new_listings(app, tmp_path):
     with app.app_context():
-        from ocop.models import Marketplace
-
         db.session.scalar(db.select(Marketplace).filter_by(slug="tiki")).enabled = False
         db.session.commit()
     plan = run(app, sample_workbook(tmp_path / "tinh.xlsx"))

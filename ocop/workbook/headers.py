@@ -1,6 +1,7 @@
 """The workbook's two tables: their sheet names and column headers, Vietnamese first."""
 
 import re
+from functools import lru_cache
 
 from ..text import fold
 
@@ -41,8 +42,9 @@ IGNORED = {PRODUCTS: frozenset(), LISTINGS: frozenset({"status", "last_checked_a
 SHEET_NAMES = {PRODUCTS: ("Sản phẩm", "products"), LISTINGS: ("Gian hàng", "listings")}
 
 
+@lru_cache(maxsize=16384)  # the same producer and marketplace names come back row after row
 def key(text) -> str:
-    """A header or sheet name as compared: no case, no diacritics, no punctuation.
+    """A name as compared: no case, no diacritics, no punctuation.
 
     "đ" folds to "dd" for searches; here "d" must match it too, so both become "d"."""
     folded = fold(str(text) if text is not None else "").replace("dd", "d")
