@@ -86,7 +86,7 @@ def add_user(email: str, role: str, producer_ref: str | None, password: str | No
             user = create_user({"email": email, "name": None, "role": role,
                                 "producer": producer, "active": True}, password)
     except Invalid as exc:
-        raise click.ClickException(" ".join(m for ms in exc.errors.values() for m in ms)) from None
+        raise click.ClickException(exc.text()) from None
     click.echo(f"User {user.email} ({user.role}) created.")
 
 
@@ -124,7 +124,7 @@ def marketplace_add_command(name, hosts, adapter, slug, concurrency, min_interva
         with acting_as("cli"):
             mp = save_marketplace(data)
     except Invalid as exc:
-        raise click.ClickException(" ".join(m for ms in exc.errors.values() for m in ms)) from None
+        raise click.ClickException(exc.text()) from None
     click.echo(f"Marketplace {mp.name} ({mp.slug}) added with hosts {', '.join(mp.host_names)}.")
 
 

@@ -13,6 +13,10 @@ class Invalid(Exception):
         """The error of a single field."""
         return cls({field: [message]})
 
+    def text(self) -> str:
+        """Every message in one sentence, for a flash or the console."""
+        return " ".join(m for messages in self.errors.values() for m in messages)
+
 
 class StaleEdit(Exception):
     """Someone saved the record after this edit was loaded; saving would overwrite them."""

@@ -88,7 +88,7 @@ def delete(marketplace_id: int):
     try:
         operations.delete_marketplace(marketplace)
     except Invalid as exc:
-        flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        flash(exc.text(), "error")
         return redirect(url_for("marketplaces.update", marketplace_id=marketplace_id), 303)
     flash(_("Đã xoá sàn %(name)s.", name=marketplace.name), "success")
     return redirect(url_for("marketplaces.index"), 303)

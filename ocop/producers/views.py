@@ -89,7 +89,7 @@ def delete(producer_id: int):
     try:
         operations.delete_producer(producer)
     except Invalid as exc:
-        flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        flash(exc.text(), "error")
         return redirect(url_for("producers.show", producer_id=producer_id), 303)
     flash(_("Đã xoá chủ thể %(name)s.", name=producer.name), "success")
     return redirect(url_for("producers.index"), 303)

@@ -83,7 +83,7 @@ def toggle(user_id: int):
     try:
         operations.set_active(user, request.form.get("active") == "1", current_user)
     except Invalid as exc:
-        error = " ".join(m for ms in exc.errors.values() for m in ms)
+        error = exc.text()
     if wants_fragment():
         # A refusal is shown in the row itself; a flash would wait for the next full page.
         response = make_response(render_template("users/_row.html", user=user, error=error))
