@@ -29,6 +29,13 @@ def render(template: str, block: str, status: int = 200, push_url: str | None = 
     return response
 
 
+def partial(template: str, **context):
+    """A partial template on its own, as htmx swaps it (a row, an error text)."""
+    response = make_response(render_template(template, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
 def role_required(role: str):
     """Views for signed-in users holding `role` or a higher one; others get 403."""
 
@@ -75,6 +82,4 @@ def field_error(form, name: str, check=None):
             check(form.data_for_save())
         except Invalid as exc:
             errors = exc.errors.get(name, [])
-    response = make_response(render_template("_field_error.html", name=name, errors=errors))
-    response.vary.add("HX-Request")
-    return response
+    return partial("_field_error.html", name=name, errors=errors)

@@ -1,6 +1,6 @@
 """Marketplace administration: the list, the edit form, switching checks on and off."""
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import Invalid, StaleEdit
 from ..extensions import db
 from ..models import Marketplace
-from ..web import add_errors, field_error, render, role_required, wants_fragment
+from ..web import add_errors, field_error, partial, render, role_required, wants_fragment
 from . import operations
 from .forms import MarketplaceForm
 
@@ -70,11 +70,8 @@ def toggle(marketplace_id: int):
     marketplace = db.get_or_404(Marketplace, marketplace_id)
     operations.set_enabled(marketplace, request.form.get("enabled") == "1")
     if wants_fragment():
-        response = make_response(render_template(
-            "marketplaces/_row.html", marketplace=marketplace,
-            counts=operations.listing_counts()))
-        response.vary.add("HX-Request")
-        return response
+        return partial("marketplaces/_row.html", marketplace=marketplace,
+                       counts=operations.listing_counts())
     flash(_("Đã bật kiểm tra sàn %(name)s.", name=marketplace.name) if marketplace.enabled
           else _("Đã tắt kiểm tra sàn %(name)s.", name=marketplace.name), "success")
     return redirect(url_for("marketplaces.index"), 303)

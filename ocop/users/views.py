@@ -1,6 +1,6 @@
 """User administration: the account list, the account form, deactivating and reactivating."""
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -10,7 +10,15 @@ from ..errors import Invalid, StaleEdit
 from ..extensions import db
 from ..models import ROLES, User
 from ..products.forms import producer_choice
-from ..web import add_errors, field_error, page_number, render, role_required, wants_fragment
+from ..web import (
+    add_errors,
+    field_error,
+    page_number,
+    partial,
+    render,
+    role_required,
+    wants_fragment,
+)
 from . import operations
 from .forms import UserForm
 
@@ -86,9 +94,7 @@ def toggle(user_id: int):
         error = exc.text()
     if wants_fragment():
         # A refusal is shown in the row itself; a flash would wait for the next full page.
-        response = make_response(render_template("users/_row.html", user=user, error=error))
-        response.vary.add("HX-Request")
-        return response
+        return partial("users/_row.html", user=user, error=error)
     if error:
         flash(error, "error")
     elif user.active:
