@@ -1,0 +1,135 @@
+"""Time the product list (a search plus a filter) on a 20,000-product registry.
+
+The registry (20,000 products, 5,000 producers, 100,000 listings) is loaded straight into the
+database, then many GET /products/?q=…&stars=… requests go through the Flask test client as
+a signed-in officer: the times are server-side (routing, queries, templates), without network.
+
+    .venv/bin/python -m bench.product_list --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
+"""
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+from werkzeug.security import generate_password_hash
+
+from bench.dataset import LISTINGS, PRODUCERS, PRODUCTS, generate, load_database
+from bench.import_export import OUT, fresh_postgresql, fresh_sqlite
+
+# Searches an officer types (without diacritics, as most do), each with one filter.
+TERMS = ("che", "mat ong", "bac ha", "tinh dau que", "sa pa", "gao", "htx", "lap suon",
+         "man tam hoa", "LC-012", "muong khuong", "tra hoa", "nam huong", "thai nien",
+         "khan tho cam", "cong ty", "hop qua", "y ty", "lan hai", "mien dong")
+FILTERS = (("stars", (3, 4, 5)), ("category", (1, 2, 3, 4, 5, 6)),
+           ("status", ("certified", "expired")), ("marketplace", ("shopee", "tiki", "voso")))
+PASSWORD = "bench-password"
+PROBE_MS = 5000  # a filter this slow is reported from one request, not timed 500 times
+
+
+def prepare(uri: str, sizes: tuple[int, int, int]) -> None:
+    """Load the registry and an officer account."""
+    started = time.perf_counter()
+    load_database(generate(*sizes), uri)
+    from ocop import create_app
+    from ocop.extensions import db
+    from ocop.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        db.session.add(User(email="officer@bench.vn", role="officer",
+                            password_hash=generate_password_hash(PASSWORD)))
+        db.session.commit()
+        db.engine.dispose()
+    print(f"loaded {sizes} in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def requests_to_time(count: int, filter_name: str, seed: int = 7) -> list[str]:
+    """`count` list URLs, each a search and one `filter_name` filter."""
+    rng = random.Random(seed)
+    values = dict(FILTERS)[filter_name]
+    return [f"/products/?q={rng.choice(TERMS).replace(' ', '+')}"
+            f"&{filter_name}={rng.choice(values)}" for _ in range(count)]
+
+
+def timed(client, url: str, headers: dict) -> float:
+    """One request's time in ms."""
+    started = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, url
+    return elapsed
+
+
+def measure(uri: str, count: int) -> list[tuple]:
+    """Per filter, as a full page and as the htmx fragment: median and 95th percentile in ms
+    (a filter whose first request takes over PROBE_MS is reported by that one request)."""
+    from ocop import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    response = client.post("/login", data={"email": "officer@bench.vn", "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    results = []
+    for filter_name, _values in FILTERS:
+        urls = requests_to_time(count, filter_name)
+        probe = timed(client, urls[0], {})
+        if probe > PROBE_MS:
+            results.append((filter_name, "full page", probe, probe, 1))
+            continue
+        for label, headers in (("full page", {}), ("htmx fragment", {"HX-Request": "true"})):
+            for url in urls[:20]:  # warm the caches and the connection pool
+                timed(client, url, headers)
+            times = sorted(timed(client, url, headers) for url in urls)
+            results.append((filter_name, label, statistics.median(times),
+                            times[int(len(times) * 0.95) - 1], len(times)))
+    return results
+
+
+def add_index(uri: str) -> None:
+    """The composite index a marketplace filter needs (see README): for trying the fix."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE INDEX ix_listings_product_id_marketplace_id "
+                          "ON listings (product_id, marketplace_id)"))
+    engine.dispose()
+
+
+def main() -> None:
+    """Load and measure each backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgresql", default=os.environ.get("OCOP_BENCH_POSTGRESQL_URL"))
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--products", type=int, default=PRODUCTS)
+    parser.add_argument("--producers", type=int, default=PRODUCERS)
+    parser.add_argument("--listings", type=int, default=LISTINGS)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--add-index", action="store_true",
+                        help="add the listings (product_id, marketplace_id) index first")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    sizes = (args.products, args.producers, args.listings)
+    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
+    if args.postgresql:
+        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
+    rows = []
+    for name, fresh in backends:
+        uri = fresh()
+        prepare(uri, sizes)
+        if args.add_index:
+            add_index(uri)
+        for filter_name, label, median, p95, n in measure(uri, args.requests):
+            rows.append((name, filter_name, label, median, p95, n))
+            print(f"{name:<10} q+{filter_name:<12} {label:<14} median {median:8.1f} ms   "
+                  f"p95 {p95:8.1f} ms   ({n} requests)", flush=True)
+    print("\n| database | search + filter | response | median ms | p95 ms | requests |"
+          "\n|---|---|---|---:|---:|---:|")
+    for name, filter_name, label, median, p95, n in rows:
+        print(f"| {name} | q + {filter_name} | {label} | {median:.1f} | {p95:.1f} | {n} |")
+
+
+if __name__ == "__main__":
+    main()
