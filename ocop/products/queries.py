@@ -81,9 +81,11 @@ def product_list(filters: ProductFilters, user: User) -> Select:
     if filters.status:
         query = query.where(Product.status == filters.status)
     if filters.marketplace:
-        query = query.where(exists().where(
-            Listing.product_id == Product.id, Listing.marketplace_id == Marketplace.id,
-            Marketplace.slug == filters.marketplace))
+        # Uncorrelated, so it runs once: a correlated EXISTS let SQLite walk the marketplace's
+        # whole listing index for every product (minutes at 100,000 listings).
+        query = query.where(Product.id.in_(
+            select(Listing.product_id).join(Listing.marketplace)
+            .where(Marketplace.slug == filters.marketplace)))
     if filters.no_listing:
         query = query.where(~exists().where(Listing.product_id == Product.id))
     column = SORTS[filters.sort]
