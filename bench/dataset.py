@@ -176,6 +176,7 @@ def load_database(data: Data, uri: str) -> None:
     from ocop.marketplaces.seed import seed_marketplaces
     from ocop.models import Listing, Marketplace, Producer, Product, add_months, utcnow
     from ocop.text import fold
+    from ocop.workbook.apply import analyze
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
     with app.app_context(), acting_as("bench"):
@@ -209,6 +210,8 @@ def load_database(data: Data, uri: str) -> None:
                          "last_checked_at": now if listing["status"] else None, **stamp})
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(Listing), rows[start:start + 5000])
+        # As the importer does after a bulk load (ocop.workbook.apply.analyze).
+        analyze(Producer, Product, Listing)
         db.session.commit()
         db.engine.dispose()
 

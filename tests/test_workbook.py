@@ -133,6 +133,21 @@ def test_one_bad_row_writes_nothing(app, tmp_path):
         assert counts() == before
 
 
+def test_a_large_import_refreshes_the_planner_statistics(app, tmp_path, monkeypatch):
+    from ocop.workbook import apply as applying
+
+    monkeypatch.setattr(applying, "ANALYZE_AFTER", 5)
+    assert run(app, sample_workbook(tmp_path / "tinh.xlsx")).ok
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            tables = set(db.session.scalars(db.text("SELECT tbl FROM sqlite_stat1")))
+            assert {"producers", "products", "listings"} <= tables
+        else:
+            analyzed = db.session.scalar(db.text(
+                "SELECT count(*) FROM pg_stats WHERE tablename = 'listings'"))
+            assert analyzed > 0
+
+
 def test_a_failure_while_writing_leaves_nothing_behind(app, tmp_path, monkeypatch):
     from ocop.workbook import apply as applying
 

@@ -4,7 +4,7 @@ import json
 from datetime import date
 from itertools import islice
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,6 +16,7 @@ from ..text import fold
 from .plan import Plan
 
 CHUNK = 2000  # rows per statement: big enough to be fast, small enough to bound memory
+ANALYZE_AFTER = 1000  # rows written past which the planner's statistics are refreshed
 
 
 class ApplyConflict(Exception):
@@ -39,6 +40,9 @@ def apply(plan: Plan, user_id: int | None = None) -> dict[str, int]:
         create_products(plan)
         change(Product, plan.products_changed)
         create_listings(plan, user_id)
+        if sum(plan.counts().values()) - plan.products_unchanged - plan.listings_unchanged \
+                >= ANALYZE_AFTER:
+            analyze(Producer, Product, Listing)
         db.session.commit()
     except (IntegrityError, StaleDataError):
         db.session.rollback()
@@ -47,6 +51,14 @@ def apply(plan: Plan, user_id: int | None = None) -> dict[str, int]:
         db.session.rollback()
         raise
     return plan.counts()
+
+
+def analyze(*models) -> None:
+    """Refresh the query planner's statistics after a bulk load: without them SQLite may pick
+    an index that turns a filtered product list into a scan of every listing per product, and
+    PostgreSQL's autovacuum gets round to it only later."""
+    for model in models:
+        db.session.execute(text(f"ANALYZE {model.__tablename__}"))
 
 
 def insert_audited(model, rows: list[dict], keys: tuple[str, ...], label) -> dict[tuple, int]:
