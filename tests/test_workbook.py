@@ -406,6 +406,15 @@ def test_csv_of_products_then_csv_of_listings(app, tmp_path, delimiter):
         assert product("LC-103").certified_on == date(2021, 12, 15)
 
 
+def test_csv_separator_is_judged_by_the_header_line(app, tmp_path):
+    run(app, write_csv(tmp_path / "sp.csv", [PRODUCT_HEADERS, *SAMPLE_PRODUCTS]))
+    rows = [LISTING_HEADERS, ["LC-101", "", "https://tiki.vn/tra,sen;hop-p77.html"],
+            ["LC-102", "", "https://tiki.vn/a,b,c,d,e,f-p78.html"]]
+    plan = run(app, write_csv(tmp_path / "gh.csv", rows, ";"))
+    assert plan.ok, plan.problems
+    assert plan.counts()["listings_new"] == 2
+
+
 def test_csv_problems_name_the_file_as_the_sheet(app, tmp_path):
     path = write_csv(tmp_path / "sp.csv", [PRODUCT_HEADERS, product_row(stars=1)])
     plan = run(app, path)

@@ -12,7 +12,16 @@ from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .headers import IGNORED, REQUIRED, field_of, header, table_of_headers, table_of_sheet
+from .headers import (
+    IGNORED,
+    LISTINGS,
+    PRODUCTS,
+    REQUIRED,
+    field_of,
+    header,
+    table_of_headers,
+    table_of_sheet,
+)
 
 EXTENSIONS = (".xlsx", ".csv")
 
@@ -136,11 +145,7 @@ def _csv_table(path: Path, name: str) -> Iterator[list[Table]]:
         if "\0" in sample:
             raise UnreadableFile(_("Tệp này không phải là tệp CSV."))
         handle.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = _numbered(_decoded(csv.reader(handle, dialect)))
+        rows = _numbered(_decoded(csv.reader(handle, delimiter=_delimiter(sample))))
         cells = _header_row(rows)
         kind = cells and table_of_headers(cells)
         if not kind:
@@ -148,6 +153,20 @@ def _csv_table(path: Path, name: str) -> Iterator[list[Table]]:
                 "Không nhận ra bảng trong tệp CSV: cần cột “Tên sản phẩm” (bảng sản phẩm) "
                 "hoặc “Đường dẫn” (bảng gian hàng)."))
         yield [map_headers(Table(kind, name, rows=rows), cells)]
+
+
+def _delimiter(sample: str) -> str:
+    """The separator that makes the most known headers of the first line: Excel writes ";"
+    where the list separator is a comma-decimal locale's, "," elsewhere; some tools write tabs.
+    The header line decides, not a guess from the data, whose URLs hold commas and semicolons."""
+    line = next((text for text in sample.splitlines() if text.strip()), "")
+
+    def known(delimiter: str) -> int:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        return sum(field_of(kind, c) is not None for kind in (PRODUCTS, LISTINGS)
+                   for c in cells)
+
+    return max((",", ";", "\t"), key=known)  # ties go to the comma, listed first
 
 
 def _decoded(reader) -> Iterator[list[str]]:
