@@ -493,3 +493,50 @@ def test_existing_expiry_is_kept_when_the_file_has_no_expiry_column(app, catalog
     assert plan.ok, plan.problems
     with app.app_context():
         assert product("LC-009").expires_on == date(2026, 1, 1)
+
+
+def test_overlong_cells(app, tmp_path):
+    plan = run(app, sample_workbook(tmp_path / "a.xlsx", listings=[],
+                                    products=[product_row(name="Bưởi " * 60)]))
+    assert [(p.column, p.message) for p in plan.problems] == [
+        ("Tên sản phẩm", "Dài quá 255 ký tự.")]
+    listings = [["LC-101", "", "https://tiki.vn/a-p" + "1" * 600 + ".html"]]
+    plan = run(app, sample_workbook(tmp_path / "b.xlsx", listings=listings))
+    assert [(p.column, p.message) for p in plan.problems] == [("Đường dẫn", "Đường dẫn quá dài.")]
+
+
+def test_a_kept_expiry_must_still_follow_the_certification(app, catalogue, tmp_path):
+    headers = [h for h in PRODUCT_HEADERS if h != "Ngày hết hạn"]
+    row = product_row("LC-003", "Khẩu nhục Mường Khương", "HTX Sơn Hòa", tax_code="5300654321",
+                      commune="Mường Khương", certified_on="01/01/2030")[:-1]
+    plan = run(app, write_xlsx(tmp_path / "a.xlsx", {"Sản phẩm": [headers, row]}))
+    assert problems(plan) == [("Sản phẩm", 2, "Ngày công nhận", "01/01/2030")]
+
+
+def test_a_new_tax_code_cannot_choose_between_namesakes(app, tmp_path):
+    with app.app_context(), acting_as("test"):
+        from .conftest import make_producer
+
+        make_producer("HTX Sơn Hải")
+        make_producer("HTX Sơn Hải", commune="Bắc Hà")
+        db.session.commit()
+    rows = [product_row(producer="HTX Sơn Hải", tax_code="5300777777")]
+    plan = run(app, sample_workbook(tmp_path / "a.xlsx", products=rows, listings=[]))
+    assert problems(plan) == [("Sản phẩm", 2, "Chủ thể", "HTX Sơn Hải")]
+
+
+def test_a_product_deleted_before_writing_stops_the_import(app, catalogue, tmp_path):
+    from ocop.workbook.apply import ApplyConflict
+
+    rows = [product_row("LC-003", "Khẩu nhục", "HTX Sơn Hòa", tax_code="5300654321",
+                        commune="Mường Khương", certified_on="01/06/2024",
+                        expires_on="01/06/2027")]
+    with app.app_context():
+        plan = validate(sample_workbook(tmp_path / "a.xlsx", products=rows, listings=[]))
+        assert plan.counts()["products_changed"] == 1
+        db.session.delete(product("LC-003"))
+        db.session.commit()
+        before = counts()
+        with pytest.raises(ApplyConflict):
+            apply(plan)
+        assert counts() == before

@@ -66,3 +66,23 @@ def test_export_to_another_format_is_refused(app, tmp_path):
     result = invoke(app, "export", str(tmp_path / "out.ods"))
     assert result.exit_code == 1
     assert ".xlsx hoặc .csv" in result.output
+
+
+def test_import_reports_a_clash_while_writing(app, tmp_path, monkeypatch):
+    from ocop.workbook import cli
+    from ocop.workbook.apply import ApplyConflict
+
+    def clash(plan):
+        raise ApplyConflict()
+
+    monkeypatch.setattr(cli, "apply", clash)
+    result = invoke(app, "import", str(sample_workbook(tmp_path / "tinh.xlsx")))
+    assert result.exit_code == 1 and "không có gì được ghi" in result.stderr
+
+
+def test_import_lists_at_most_the_first_problems(app, tmp_path):
+    rows = [product_row(f"LC-{n}", stars=1) for n in range(1001)]
+    result = invoke(app, "import", str(sample_workbook(tmp_path / "a.xlsx", products=rows,
+                                                       listings=[])))
+    assert result.exit_code == 1
+    assert "… và 1 lỗi khác." in result.stderr

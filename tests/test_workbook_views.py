@@ -240,3 +240,30 @@ def test_unconfirmed_uploads_are_swept_after_a_day(officer, tmp_path):
     os.utime(old, (time.time() - 2 * 86400,) * 2)
     upload(officer, sample_workbook(tmp_path / "tinh.xlsx"))
     assert old not in list((tmp_path / "uploads").iterdir())
+
+
+def test_the_preview_shows_what_changes(app, officer, tmp_path):
+    path = sample_workbook(tmp_path / "tinh.xlsx")
+    officer.post("/workbook/confirm", data={"token": token(upload(officer, path))})
+    changed = sample_workbook(tmp_path / "sua.xlsx", listings=[], products=[
+        product_row(stars=4, commune="Xã Thái Niên", category=3, kind="Doanh nghiệp",
+                    certified_on="16/12/2021", expires_on="16/12/2024")])
+    html = assert_fragment(upload(officer, changed, headers=HTMX), "changes")
+    rows = [tr.text for tr in html.select("#changes tr.change-update")]
+    assert "Số sao: 3 → 4" in rows[0] and "Ngày công nhận: 15/12/2021 → 16/12/2021" in rows[0]
+    assert "Nhóm sản phẩm: 1. Thực phẩm → 3. Dược liệu" in rows[0]
+    assert "Xã/Phường: Thái Niên → Xã Thái Niên" in rows[1]
+    assert "Loại hình chủ thể: Hợp tác xã → Doanh nghiệp" in rows[1]
+
+
+def test_a_clash_while_writing_is_explained(app, officer, tmp_path, monkeypatch):
+    from ocop.workbook import views
+    from ocop.workbook.apply import ApplyConflict
+
+    def clash(plan, user_id):
+        raise ApplyConflict()
+
+    value = token(upload(officer, sample_workbook(tmp_path / "tinh.xlsx")))
+    monkeypatch.setattr(views, "apply", clash)
+    assert officer.post("/workbook/confirm", data={"token": value}).status_code == 303
+    assert "không có gì được ghi" in officer.get("/workbook/").text
