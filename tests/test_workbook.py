@@ -452,6 +452,14 @@ def test_a_zip_that_is_no_workbook(app, tmp_path):
     assert "không phải là một bảng tính Excel" in plan.problems[0].message
 
 
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(app, tmp_path, monkeypatch):
+    from ocop.workbook import read
+
+    monkeypatch.setattr(read, "MAX_UNPACKED", 1000)
+    plan = run(app, sample_workbook(tmp_path / "a.xlsx"))
+    assert "giải nén ra quá lớn" in plan.problems[0].message
+
+
 def test_a_workbook_without_known_sheets(app, tmp_path):
     plan = run(app, write_xlsx(tmp_path / "a.xlsx", {"Sheet1": [["a", "b"], [1, 2]]}))
     assert "Không tìm thấy trang tính" in plan.problems[0].message

@@ -24,6 +24,8 @@ from .headers import (
 )
 
 EXTENSIONS = (".xlsx", ".csv")
+# A province's workbook unpacks to some 40 MB; a "zip bomb" unpacks to gigabytes from a few KB.
+MAX_UNPACKED = 512 * 2**20
 
 
 class UnreadableFile(ValueError):
@@ -98,6 +100,11 @@ def _xlsx_tables(path: Path) -> Iterator[list[Table]]:
     """The product and listing sheets of an .xlsx workbook, opened read-only (streamed)."""
     if not zipfile.is_zipfile(path):
         raise UnreadableFile(_("Tệp này không phải là một bảng tính Excel .xlsx đọc được."))
+    with zipfile.ZipFile(path) as archive:
+        # Declared sizes can be trusted: zipfile stops reading a member at its declared size.
+        if sum(member.file_size for member in archive.infolist()) > MAX_UNPACKED:
+            raise UnreadableFile(_("Tệp giải nén ra quá lớn (trên %(mb)d MB).",
+                                   mb=MAX_UNPACKED // 2**20))
     try:
         # data_only=False: a formula shows as its "=…" text, so the importer can refuse it.
         book = load_workbook(path, read_only=True, data_only=False)
