@@ -267,3 +267,11 @@ def test_a_clash_while_writing_is_explained(app, officer, tmp_path, monkeypatch)
     monkeypatch.setattr(views, "apply", clash)
     assert officer.post("/workbook/confirm", data={"token": value}).status_code == 303
     assert "không có gì được ghi" in officer.get("/workbook/").text
+
+
+def test_the_export_stays_in_vietnamese_for_an_english_user(officer, catalogue):
+    officer.post("/lang/en", data={"next": "/workbook/"})
+    book = load_workbook(io.BytesIO(officer.get("/workbook/export.xlsx").data))
+    rows = list(book["Sản phẩm"].values)
+    assert rows[0][0] == "Mã sản phẩm"
+    assert rows[1][3] == "Hợp tác xã" and rows[1][7] == "Đồ uống"
