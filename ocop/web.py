@@ -2,13 +2,13 @@
 
 from functools import wraps
 
-from flask import abort, make_response, render_template, request
+from flask import abort, flash, make_response, redirect, render_template, request
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from .errors import Invalid
-from .extensions import htmx
+from .errors import Invalid, StaleEdit
+from .extensions import db, htmx
 
 
 def wants_fragment() -> bool:
@@ -83,3 +83,29 @@ def field_error(form, name: str, check=None):
         except Invalid as exc:
             errors = exc.errors.get(name, [])
     return partial("_field_error.html", name=name, errors=errors)
+
+
+def done(message: str, url: str):
+    """After a successful save: say so, and go where the user can see the result (303)."""
+    flash(message, "success")
+    return redirect(url, 303)
+
+
+def edit_form(form, record, *, check, save, saved, template: str, **context):
+    """The flow every record form shares: inline validation of one field, then on submit a
+    save that may be refused (errors beside the fields) or found stale (someone saved since
+    the form was loaded: say so and keep the user's input); `saved` answers a success."""
+    if field := request.args.get("validate"):
+        return field_error(form, field, check)
+    stale = False
+    if form.validate_on_submit():
+        try:
+            result = save(form.data_for_save(), form.version.data)
+        except Invalid as exc:
+            add_errors(form, exc.errors)
+        except StaleEdit:
+            db.session.refresh(record)
+            stale = True
+        else:
+            return saved(result)
+    return render(template, "form", form=form, stale=stale, **context)

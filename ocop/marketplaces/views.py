@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..errors import Invalid, StaleEdit
+from .. import web
+from ..errors import Invalid
 from ..extensions import db
 from ..models import Marketplace
-from ..web import add_errors, field_error, partial, render, role_required, wants_fragment
+from ..web import partial, render, role_required, wants_fragment
 from . import operations
 from .forms import MarketplaceForm
 
@@ -43,24 +44,14 @@ def update(marketplace_id: int):
 
 def edit_form(form: MarketplaceForm, marketplace: Marketplace | None):
     """Validate inline, save, or show the form again with what went wrong."""
-    if field := request.args.get("validate"):
-        return field_error(form, field, lambda data: operations.check(data, marketplace))
-    stale = False
-    if form.validate_on_submit():
-        try:
-            saved = operations.save_marketplace(form.data_for_save(), marketplace,
-                                                form.version.data)
-        except Invalid as exc:
-            add_errors(form, exc.errors)
-        except StaleEdit:
-            db.session.refresh(marketplace)
-            stale = True
-        else:
-            flash(_("Đã lưu sàn %(name)s.", name=saved.name), "success")
-            return redirect(url_for("marketplaces.index"), 303)
     total = operations.listing_counts().get(marketplace.id, (0, 0))[0] if marketplace else 0
-    return render("marketplaces/form.html", "form", form=form, marketplace=marketplace,
-                  stale=stale, listing_total=total)
+    return web.edit_form(
+        form, marketplace, template="marketplaces/form.html", marketplace=marketplace,
+        listing_total=total,
+        check=lambda data: operations.check(data, marketplace),
+        save=lambda data, version: operations.save_marketplace(data, marketplace, version),
+        saved=lambda m: web.done(_("Đã lưu sàn %(name)s.", name=m.name),
+                                 url_for("marketplaces.index")))
 
 
 @bp.post("/<int:marketplace_id>/enabled")

@@ -4,11 +4,12 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..errors import Invalid, StaleEdit
+from .. import web
+from ..errors import Invalid
 from ..extensions import db
 from ..models import PRODUCER_KINDS, Producer, Product
 from ..products.queries import communes, listing_counts
-from ..web import add_errors, field_error, page_arg, page_number, render, role_required
+from ..web import page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProducerForm
 from .queries import producer_list, product_counts
@@ -64,21 +65,12 @@ def update(producer_id: int):
 
 def edit_form(form: ProducerForm, producer: Producer | None):
     """Validate inline, save, or show the form again with what went wrong."""
-    if field := request.args.get("validate"):
-        return field_error(form, field, lambda data: operations.check(data, producer))
-    stale = False
-    if form.validate_on_submit():
-        try:
-            saved = operations.save_producer(form.data_for_save(), producer, form.version.data)
-        except Invalid as exc:
-            add_errors(form, exc.errors)
-        except StaleEdit:
-            db.session.refresh(producer)
-            stale = True
-        else:
-            flash(_("Đã lưu chủ thể %(name)s.", name=saved.name), "success")
-            return redirect(url_for("producers.show", producer_id=saved.id), 303)
-    return render("producers/form.html", "form", form=form, producer=producer, stale=stale)
+    return web.edit_form(
+        form, producer, template="producers/form.html", producer=producer,
+        check=lambda data: operations.check(data, producer),
+        save=lambda data, version: operations.save_producer(data, producer, version),
+        saved=lambda p: web.done(_("Đã lưu chủ thể %(name)s.", name=p.name),
+                                 url_for("producers.show", producer_id=p.id)))
 
 
 @bp.post("/<int:producer_id>/delete")

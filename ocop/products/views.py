@@ -4,11 +4,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import Invalid, StaleEdit
+from .. import web
 from ..extensions import db
 from ..listings.forms import ListingForm
 from ..models import Marketplace, Producer, Product
-from ..web import add_errors, field_error, page_arg, page_number, render, role_required
+from ..web import page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProductForm, producer_choice
 from .queries import ProductFilters, communes, listing_counts, product_list, visible_products
@@ -70,21 +70,12 @@ def update(code: str):
 
 def edit_form(form: ProductForm, product: Product | None):
     """Validate inline, save, or show the form again with what went wrong."""
-    if field := request.args.get("validate"):
-        return field_error(form, field, lambda data: operations.check(data, product))
-    stale = False
-    if form.validate_on_submit():
-        try:
-            saved = operations.save_product(form.data_for_save(), product, form.version.data)
-        except Invalid as exc:
-            add_errors(form, exc.errors)
-        except StaleEdit:
-            db.session.refresh(product)
-            stale = True
-        else:
-            flash(_("Đã lưu sản phẩm %(code)s.", code=saved.code), "success")
-            return redirect(url_for("products.show", code=saved.code), 303)
-    return render("products/form.html", "form", form=form, product=product, stale=stale)
+    return web.edit_form(
+        form, product, template="products/form.html", product=product,
+        check=lambda data: operations.check(data, product),
+        save=lambda data, version: operations.save_product(data, product, version),
+        saved=lambda p: web.done(_("Đã lưu sản phẩm %(code)s.", code=p.code),
+                                 url_for("products.show", code=p.code)))
 
 
 @bp.post("/<code>/delete")

@@ -6,13 +6,12 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..errors import Invalid, StaleEdit
+from .. import web
+from ..errors import Invalid
 from ..extensions import db
 from ..models import ROLES, User
 from ..products.forms import producer_choice
 from ..web import (
-    add_errors,
-    field_error,
     page_number,
     partial,
     render,
@@ -63,23 +62,13 @@ def update(user_id: int):
 
 def edit_form(form: UserForm, user: User | None):
     """Validate inline, save, or show the form again with what went wrong."""
-    if field := request.args.get("validate"):
-        return field_error(form, field, lambda data: operations.check(
-            data, form.password.data, user, current_user))
-    stale = False
-    if form.validate_on_submit():
-        try:
-            saved = operations.update_user(user or User(), form.data_for_save(),
-                                           form.password.data, form.version.data, current_user)
-        except Invalid as exc:
-            add_errors(form, exc.errors)
-        except StaleEdit:
-            db.session.refresh(user)
-            stale = True
-        else:
-            flash(_("Đã lưu tài khoản %(email)s.", email=saved.email), "success")
-            return redirect(url_for("users.index"), 303)
-    return render("users/form.html", "form", form=form, user=user, stale=stale)
+    return web.edit_form(
+        form, user, template="users/form.html", user=user,
+        check=lambda data: operations.check(data, form.password.data, user, current_user),
+        save=lambda data, version: operations.update_user(
+            user or User(), data, form.password.data, version, current_user),
+        saved=lambda u: web.done(_("Đã lưu tài khoản %(email)s.", email=u.email),
+                                 url_for("users.index")))
 
 
 @bp.post("/<int:user_id>/active")
