@@ -40,8 +40,7 @@ def apply(plan: Plan, user_id: int | None = None) -> dict[str, int]:
         create_products(plan)
         change(Product, plan.products_changed)
         create_listings(plan, user_id)
-        if sum(plan.counts().values()) - plan.products_unchanged - plan.listings_unchanged \
-                >= ANALYZE_AFTER:
+        if plan.rows_written >= ANALYZE_AFTER:
             analyze(Producer, Product, Listing)
         db.session.commit()
     except (IntegrityError, StaleDataError):

@@ -86,8 +86,13 @@ class Plan:
     @property
     def changes_anything(self) -> bool:
         """Whether applying would write anything at all."""
-        return any((self.producers_new, self.producers_changed, self.products_new,
-                    self.products_changed, self.listings_new))
+        return self.rows_written > 0
+
+    @property
+    def rows_written(self) -> int:
+        """How many records applying creates or changes."""
+        return sum(map(len, (self.producers_new, self.producers_changed, self.products_new,
+                             self.products_changed, self.listings_new)))
 
     def add_problem(self, problem: Problem) -> None:
         """Count a problem; keep the first ones for the report."""
