@@ -141,7 +141,7 @@ def import_command(path: str, dry_run: bool) -> None:
 @ocop_group.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def export_command(path: str) -> None:
-    """Export products and listings to .xlsx (both sheets) or .csv (products only)."""
+    """Export to .xlsx (both sheets) or .csv (products there, listings in FILE-gian-hang.csv)."""
     from .workbook.cli import run_export
 
     run_export(path)

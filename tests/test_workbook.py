@@ -11,7 +11,7 @@ from ocop.workbook.apply import apply
 from ocop.workbook.validate import validate
 
 from .conftest import make_product, producer_named
-from .test_workbook_helpers import (
+from .workbooks import (
     LISTING_HEADERS,
     PRODUCT_HEADERS,
     SAMPLE_LISTINGS,

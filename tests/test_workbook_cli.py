@@ -5,7 +5,7 @@ from openpyxl import load_workbook
 from ocop.extensions import db
 from ocop.models import AuditEntry
 
-from .test_workbook_helpers import counts, product_row, sample_workbook
+from .workbooks import counts, product_row, sample_workbook
 
 
 def invoke(app, *args):

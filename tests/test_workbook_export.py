@@ -13,7 +13,7 @@ from ocop.workbook.export import export, listings_csv_path
 from ocop.workbook.validate import validate
 
 from .conftest import make_product, producer_named
-from .test_workbook_helpers import (
+from .workbooks import (
     LISTING_HEADERS,
     PRODUCT_HEADERS,
     counts,

@@ -11,7 +11,7 @@ from ocop.models import AuditEntry
 
 from .conftest import sign_in
 from .helpers import HTMX, assert_fragment, assert_full_page, soup
-from .test_workbook_helpers import counts, product_row, sample_workbook
+from .workbooks import counts, product_row, sample_workbook
 
 
 @pytest.fixture

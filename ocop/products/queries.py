@@ -3,6 +3,7 @@
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import CATEGORIES, PRODUCT_STATUSES, Listing, Marketplace, Producer, Product, User
@@ -60,7 +61,7 @@ class ProductFilters:
 
 def visible_products(user: User) -> Select:
     """The products `user` may see: all of them, or a producer's own."""
-    query = select(Product).join(Product.producer)
+    query = select(Product).join(Product.producer).options(contains_eager(Product.producer))
     if user.role == "producer":
         query = query.where(Product.producer_id == user.producer_id)
     return query
