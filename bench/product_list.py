@@ -87,17 +87,6 @@ def measure(uri: str, count: int) -> list[tuple]:
     return results
 
 
-def add_index(uri: str) -> None:
-    """The composite index a marketplace filter needs (see README): for trying the fix."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.execute(text("CREATE INDEX ix_listings_product_id_marketplace_id "
-                          "ON listings (product_id, marketplace_id)"))
-    engine.dispose()
-
-
 def main() -> None:
     """Load and measure each backend."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -107,8 +96,6 @@ def main() -> None:
     parser.add_argument("--producers", type=int, default=PRODUCERS)
     parser.add_argument("--listings", type=int, default=LISTINGS)
     parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--add-index", action="store_true",
-                        help="add the listings (product_id, marketplace_id) index first")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = (args.products, args.producers, args.listings)
@@ -119,8 +106,6 @@ def main() -> None:
     for name, fresh in backends:
         uri = fresh()
         prepare(uri, sizes)
-        if args.add_index:
-            add_index(uri)
         for filter_name, label, median, p95, n in measure(uri, args.requests):
             rows.append((name, filter_name, label, median, p95, n))
             print(f"{name:<10} q+{filter_name:<12} {label:<14} median {median:8.1f} ms   "
