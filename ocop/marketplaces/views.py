@@ -78,5 +78,5 @@ def delete(marketplace_id: int):
     except Invalid as exc:
         flash(exc.text(), "error")
         return redirect(url_for("marketplaces.update", marketplace_id=marketplace_id), 303)
-    flash(_("Đã xoá sàn %(name)s.", name=marketplace.name), "success")
-    return redirect(url_for("marketplaces.index"), 303)
+    return web.done(_("Đã xoá sàn %(name)s.", name=marketplace.name),
+                    url_for("marketplaces.index"))

@@ -83,5 +83,5 @@ def delete(producer_id: int):
     except Invalid as exc:
         flash(exc.text(), "error")
         return redirect(url_for("producers.show", producer_id=producer_id), 303)
-    flash(_("Đã xoá chủ thể %(name)s.", name=producer.name), "success")
-    return redirect(url_for("producers.index"), 303)
+    return web.done(_("Đã xoá chủ thể %(name)s.", name=producer.name),
+                    url_for("producers.index"))

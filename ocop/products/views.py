@@ -1,6 +1,6 @@
 """Product pages: the searchable list, one product with its listings, the edit form."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -84,8 +84,7 @@ def delete(code: str):
     """Delete a product and its listings."""
     product = get_product(code)
     operations.delete_product(product)
-    flash(_("Đã xoá sản phẩm %(code)s.", code=code), "success")
-    return redirect(url_for("products.index"), 303)
+    return web.done(_("Đã xoá sản phẩm %(code)s.", code=code), url_for("products.index"))
 
 
 @bp.get("/producer-options")
