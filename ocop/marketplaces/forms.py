@@ -50,6 +50,6 @@ class MarketplaceForm(RecordForm):
 
     def data_for_save(self) -> dict:
         data = super().data_for_save()
-        data["name"] = data["name"].strip()
+        data["name"] = (data["name"] or "").strip()
         data["slug"] = (data["slug"] or "").strip() or slugify(data["name"])
         return data

@@ -29,10 +29,11 @@ def normalise_host(text: str) -> str:
 
 
 def check(data: dict, marketplace: Marketplace | None = None) -> dict:
-    """Validate and normalise; returns the data to save."""
+    """Validate and normalise; returns the data to save. Inline validation calls this with a
+    partly filled form, so missing values are skipped rather than refused here."""
     errors: dict[str, list[str]] = {}
     own = marketplace.id if marketplace else -1
-    hosts = sorted({normalise_host(h) for h in data["hosts"] if h.strip()})
+    hosts = sorted({normalise_host(h) for h in data.get("hosts") or () if h.strip()})
     if not hosts:
         errors["hosts"] = [_("Cần ít nhất một tên miền.")]
     for host in hosts:
@@ -49,9 +50,9 @@ def check(data: dict, marketplace: Marketplace | None = None) -> dict:
         column = getattr(Marketplace, field)
         if db.session.scalar(select(Marketplace.id).where(column == value, Marketplace.id != own)):
             errors.setdefault(field, []).append(_("Đã có sàn mang tên này."))
-    if not 1 <= data["concurrency"] <= 64:
+    if data.get("concurrency") is not None and not 1 <= data["concurrency"] <= 64:
         errors["concurrency"] = [_("Số yêu cầu đồng thời từ 1 đến 64.")]
-    if data["min_interval"] < 0:
+    if data.get("min_interval") is not None and data["min_interval"] < 0:
         errors["min_interval"] = [_("Khoảng cách tối thiểu không được âm.")]
     if errors:
         raise Invalid(errors)

@@ -14,16 +14,17 @@ MIN_PASSWORD = 10
 def check(data: dict, password: str | None, user: User | None = None,
           actor: User | None = None) -> None:
     """An email names one account; a producer account names its producer; passwords are long;
-    an administrator (`actor`) editing their own account cannot take away their own rights."""
+    an administrator (`actor`) editing their own account cannot take away their own rights.
+    Inline validation calls this with a partly filled form, so missing values are skipped."""
     errors: dict[str, list[str]] = {}
     if user is not None and actor is not None and actor.id == user.id \
             and user.role == "admin" and data["role"] != "admin":
         errors["role"] = [_("Bạn không thể tự hạ quyền quản trị của chính mình; hãy nhờ một "
                             "quản trị viên khác.")]
-    email = data["email"].strip().lower()
-    taken = db.session.scalar(select(User).where(
+    email = (data.get("email") or "").strip().lower()
+    taken = email and db.session.scalar(select(User).where(
         func.lower(User.email) == email, User.id != (user.id if user else -1)))
-    if taken is not None:
+    if taken:
         errors["email"] = [_("Đã có tài khoản với thư điện tử %(email)s.", email=email)]
     if data["role"] == "producer" and data.get("producer") is None:
         errors["producer"] = [_("Tài khoản chủ thể phải gắn với một chủ thể.")]
