@@ -66,5 +66,5 @@ class ProductForm(RecordForm):
     def data_for_save(self) -> dict:
         data = super().data_for_save()
         data["producer"] = getattr(self, "producer_record", None)  # set once validated
-        data["code"] = data["code"].strip()
+        data["code"] = (data["code"] or "").strip()
         return data
