@@ -216,14 +216,19 @@ def load_database(data: Data, uri: str) -> None:
         db.engine.dispose()
 
 
+def size_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data set's size options every bench takes."""
+    parser.add_argument("--products", type=int, default=PRODUCTS)
+    parser.add_argument("--producers", type=int, default=PRODUCERS)
+    parser.add_argument("--listings", type=int, default=LISTINGS)
+
+
 def main() -> None:
     """Command line: write the workbook, or load a database."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("workbook", "load"))
     parser.add_argument("target", help="the .xlsx to write, or the database URL to load")
-    parser.add_argument("--products", type=int, default=PRODUCTS)
-    parser.add_argument("--producers", type=int, default=PRODUCERS)
-    parser.add_argument("--listings", type=int, default=LISTINGS)
+    size_arguments(parser)
     args = parser.parse_args()
     data = generate(args.products, args.producers, args.listings)
     if args.action == "workbook":

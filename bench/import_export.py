@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from bench.dataset import LISTINGS, PRODUCERS, PRODUCTS, generate, write_workbook
+from bench.dataset import generate, size_arguments, write_workbook
 
 OUT = Path(__file__).parent / "out"
 OCOP = Path(sys.executable).parent / "ocop"  # the console script of this virtualenv
@@ -81,16 +81,19 @@ def bench(name: str, uri: str, workbook: Path) -> list[tuple]:
     return rows
 
 
-def main() -> None:
-    """Generate the workbook once, then time each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which databases a bench runs on, and how big its data set is."""
     parser.add_argument("--postgresql", default=os.environ.get("OCOP_BENCH_POSTGRESQL_URL"),
                         help="URL of a PostgreSQL database whose name contains 'bench' "
                              "(created when missing, emptied first)")
-    parser.add_argument("--products", type=int, default=PRODUCTS)
-    parser.add_argument("--producers", type=int, default=PRODUCERS)
-    parser.add_argument("--listings", type=int, default=LISTINGS)
     parser.add_argument("--skip-sqlite", action="store_true")
+    size_arguments(parser)
+
+
+def main() -> None:
+    """Generate the workbook once, then time each backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    backend_arguments(parser)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     workbook = OUT / f"ocop-{args.products}-{args.producers}-{args.listings}.xlsx"

@@ -8,15 +8,14 @@ a signed-in officer: the times are server-side (routing, queries, templates), wi
 """
 
 import argparse
-import os
 import random
 import statistics
 import time
 
 from werkzeug.security import generate_password_hash
 
-from bench.dataset import LISTINGS, PRODUCERS, PRODUCTS, generate, load_database
-from bench.import_export import OUT, fresh_postgresql, fresh_sqlite
+from bench.dataset import generate, load_database
+from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
 
 # Searches an officer types (without diacritics, as most do), each with one filter.
 TERMS = ("che", "mat ong", "bac ha", "tinh dau que", "sa pa", "gao", "htx", "lap suon",
@@ -90,12 +89,8 @@ def measure(uri: str, count: int) -> list[tuple]:
 def main() -> None:
     """Load and measure each backend."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgresql", default=os.environ.get("OCOP_BENCH_POSTGRESQL_URL"))
+    backend_arguments(parser)
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--products", type=int, default=PRODUCTS)
-    parser.add_argument("--producers", type=int, default=PRODUCERS)
-    parser.add_argument("--listings", type=int, default=LISTINGS)
-    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = (args.products, args.producers, args.listings)
