@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the app."""
     from .auth.views import bp as auth
+    from .checks.views import bp as checks
     from .history.views import bp as history
     from .home.views import bp as home
     from .listings.views import bp as listings
@@ -70,7 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
-               history):
+               history, checks):
         app.register_blueprint(bp)
 
 
@@ -85,7 +86,10 @@ def register_templating(app: Flask) -> None:
         PRODUCT_STATUSES=models.PRODUCT_STATUSES,
         LISTING_STATUSES=models.LISTING_STATUSES,
         ROLES=models.ROLES,
+        RUN_SCOPES=models.RUN_SCOPES,
+        RUN_STATES=models.RUN_STATES,
         province=app.config["PROVINCE"],
+        freshness_days=app.config["FRESHNESS_DAYS"],
     )
     app.jinja_env.filters["fold"] = fold
 

@@ -147,6 +147,36 @@ def export_command(path: str) -> None:
     run_export(path)
 
 
+@ocop_group.command("check")
+@click.option("--marketplace", "slug", help="Only this marketplace's listings (its slug).")
+@click.option("--product", "code", help="Only this product's listings (its code).")
+@click.option("--listing", "listing_id", type=int, help="Only this listing (its id).")
+@click.option("--all", "everything", is_flag=True,
+              help="Every listing, not only those without a result this month.")
+@click.option("--concurrency", type=click.IntRange(1, 256),
+              help="Requests in flight over all marketplaces (default OCOP_SCRAPER_CONCURRENCY).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+@click.option("--wait/--no-wait", default=True,
+              help="With OCOP_REDIS_URL: wait for the workers to finish (default) or not.")
+def check_command(slug, code, listing_id, everything, concurrency, as_json, wait) -> None:
+    """Check listings on their marketplaces; by default those due this month.
+
+    An unfinished run of the same scope left by a stopped process is resumed.
+    """
+    from .checks.cli import run_check
+
+    sys.exit(run_check(slug, code, listing_id, everything, concurrency, as_json, wait))
+
+
+@ocop_group.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Process queued check jobs (needs OCOP_REDIS_URL); start as many as you like."""
+    from .checks.cli import run_worker
+
+    run_worker(burst)
+
+
 def main() -> None:
     """Console script: the `ocop` group of the app built by `ocop.create_app`."""
     from . import create_app

@@ -20,6 +20,24 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # an officer keeps a form open all morning
+        # The verification engine (see scrapers.model.Settings for what each one means).
+        "SCRAPER_CONTACT": "",  # an email or URL marketplaces can reach the operator at
+        "SCRAPER_USER_AGENT": "",  # empty: built from the province and the contact
+        "SCRAPER_ALLOWED_NETWORKS": "",  # e.g. "127.0.0.1/32" for tests; never in production
+        "SCRAPER_CONCURRENCY": 16,
+        "SCRAPER_POLITE": True,
+        "SCRAPER_ROBOTS": True,
+        "SCRAPER_TIMEOUT": 15.0,
+        "SCRAPER_TOTAL_TIMEOUT": 60.0,
+        "SCRAPER_RETRIES": 3,
+        "SCRAPER_BACKOFF": 1.0,
+        "REMOVAL_CONFIRM_SECONDS": 60,
+        "FRESHNESS_DAYS": 45,
+        "BREAKER_SHARE": 0.5,  # more than this share blocked or unreachable: degraded
+        "BREAKER_MINIMUM": 20,  # ...out of at least this many checks of one marketplace
+        "RUN_STALE_SECONDS": 120,  # a run silent this long was left by a stopped process
+        "REDIS_URL": "",  # set: runs are split into jobs for `ocop worker` processes
+        "RQ_QUEUE": "ocop-checks",
     }
 
 

@@ -1,6 +1,6 @@
 """The registry's tables, in SQLAlchemy 2.0 typed style."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -231,9 +231,15 @@ class Listing(Versioned, db.Model):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # A producer's proposal waits for an officer; officers' own listings are approved at once.
     approved: Mapped[bool] = mapped_column(default=True)
+    # The last decisive status (active, out of stock, confirmed removed); blocked, unreachable
+    # and unknown checks never overwrite it: they only show in `last_verdict`.
     status: Mapped[str | None] = mapped_column(String(20), index=True)
+    last_verdict: Mapped[str | None] = mapped_column(String(20))
     last_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # last decisive
     last_online_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # First not-found observation, waiting for a second one before `removed` is applied.
+    removal_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     evidence: Mapped[dict | None] = mapped_column(JSON)
 
     product: Mapped[Product] = relationship(back_populates="listings")
@@ -245,8 +251,97 @@ class Listing(Versioned, db.Model):
         CheckConstraint(f"status IN {tuple(LISTING_STATUSES)}", name="status"),
     )
 
+    def stale(self, freshness_days: int, now: datetime | None = None) -> bool:
+        """Checked at some point but not verified decisively within the freshness window."""
+        if self.last_checked_at is None:
+            return False
+        cutoff = (now or utcnow()) - timedelta(days=freshness_days)
+        return self.verified_at is None or self.verified_at < cutoff
+
     def __str__(self) -> str:
         return self.canonical_url
+
+
+RUN_SCOPES = {
+    "due": _l("Gian hàng đến hạn kiểm tra"),
+    "all": _l("Tất cả gian hàng"),
+    "marketplace": _l("Một sàn"),
+    "product": _l("Một sản phẩm"),
+    "listing": _l("Một gian hàng"),
+}
+RUN_STATES = {
+    "queued": _l("Đang chờ"),
+    "running": _l("Đang kiểm tra"),
+    "confirming": _l("Đang xác nhận gian hàng bị gỡ"),
+    "done": _l("Hoàn tất"),
+    "failed": _l("Lỗi"),
+}
+
+
+class CheckRun(db.Model):
+    """One pass of the verification engine over a scope of listings, and how it went."""
+
+    __tablename__ = "check_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    origin: Mapped[str] = mapped_column(String(40))  # "web", "cli", "schedule"
+    scope: Mapped[str] = mapped_column(String(20))
+    scope_id: Mapped[int | None] = mapped_column(Integer)
+    scope_label: Mapped[str | None] = mapped_column(String(500))  # as it was when started
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    paused: Mapped[int] = mapped_column(Integer, default=0)  # skipped: marketplace degraded
+    degraded: Mapped[list] = mapped_column(JSON, default=list)  # marketplace slugs
+    summary: Mapped[dict | None] = mapped_column(JSON)  # counts per verdict, when finished
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    started_by: Mapped["User | None"] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"scope IN {tuple(RUN_SCOPES)}", name="scope"),
+        CheckConstraint(f"state IN {tuple(RUN_STATES)}", name="state"),
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    def __str__(self) -> str:
+        return f"#{self.id}"
+
+
+class Check(db.Model):
+    """One observation of one listing: the engine's verdict, its evidence, and the status the
+    listing had after it was applied (so history can be replayed as of any date)."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("check_runs.id", ondelete="SET NULL"))
+    # 1: the run's pass over its scope; 2: the re-check that confirms a removal.
+    phase: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    verdict: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str | None] = mapped_column(String(60))
+    status_after: Mapped[str | None] = mapped_column(String(20))
+    evidence: Mapped[dict] = mapped_column(JSON)
+
+    listing: Mapped[Listing] = relationship()
+    run: Mapped[CheckRun | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"verdict IN {tuple(LISTING_STATUSES)}", name="verdict"),
+        CheckConstraint("phase IN (1, 2)", name="phase"),
+        UniqueConstraint("run_id", "listing_id", "phase"),
+        Index("ix_checks_listing_at", "listing_id", "at"),
+        Index("ix_checks_run_verdict", "run_id", "verdict"),
+    )
 
 
 class User(UserMixin, Versioned, db.Model):

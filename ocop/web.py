@@ -16,11 +16,14 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(template: str, block: str, push_url: str | None = None, **context):
+def render(template: str, block: str, push_url: str | None = None, trigger: str | None = None,
+           **context):
     """The whole page, or only `block` of it for an htmx request that swaps that part;
-    `push_url` is the tidy address the browser shows for a fragment (filters without blanks)."""
+    `push_url` is the tidy address the browser shows for a fragment (filters without blanks),
+    `trigger` an event the fragment raises so other parts of the page refresh."""
     if wants_fragment():
-        response = htmx_response(render_block(template, block, **context), push_url=push_url)
+        response = htmx_response(render_block(template, block, **context), push_url=push_url,
+                                 trigger=trigger)
     else:
         response = make_response(render_template(template, **context))
     response.vary.add("HX-Request")

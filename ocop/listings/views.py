@@ -1,14 +1,15 @@
 """Listing actions, answered with the product's listings block so htmx swaps it in place."""
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Listing
+from ..models import Check, Listing
 from ..products.views import get_product
-from ..web import add_errors, render, role_required
+from ..web import add_errors, page_arg, page_number, render, role_required
 from . import operations
 from .forms import ListingForm
 
@@ -78,7 +79,10 @@ def approve(listing_id: int):
 @bp.get("/listings/<int:listing_id>")
 @login_required
 def show(listing_id: int):
-    """A listing lives on its product's page."""
+    """One listing: its status, the evidence of its latest check, and every check before."""
     listing = get_listing(listing_id)
-    return redirect(url_for("products.show", code=listing.product.code,
-                            _anchor=f"listing-{listing.id}"))
+    query = (select(Check).where(Check.listing_id == listing.id)
+             .order_by(Check.at.desc(), Check.id.desc()))
+    page = db.paginate(query, page=page_number(), per_page=20, error_out=False)
+    return render("listings/show.html", "listing", listing=listing, page=page,
+                  push_url=url_for("listings.show", listing_id=listing.id, **page_arg(page)))

@@ -1,0 +1,96 @@
+"""Turning the engine's results into history and current statuses, a batch per transaction.
+
+A batch's checks, its listings' new statuses and the run's heartbeat are committed together,
+so a run killed at any moment leaves whole batches or nothing, and a resumed run skips exactly
+the listings that have a check.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, insert, select, update
+
+from scrapers.model import Result
+
+from ..extensions import db
+from ..models import Check, CheckRun, Listing, utcnow
+
+ONLINE = ("active", "out_of_stock")
+
+
+@dataclass(frozen=True)
+class State:
+    """What applying a verdict needs to know, and changes, about a listing."""
+
+    status: str | None
+    verified_at: datetime | None
+    last_online_at: datetime | None
+    removal_seen_at: datetime | None
+
+
+def apply(state: State, verdict: str, at: datetime, *, confirming: bool, degraded: bool,
+          confirm_after: timedelta) -> State:
+    """The listing's state after one verdict (DOMAIN.md's rules for truthful statuses).
+
+    Only a not-found observation made while confirming, at least `confirm_after` after the
+    first one, marks a listing removed; blocked, unreachable and unknown change nothing.
+    """
+    if verdict in ONLINE:
+        return State(verdict, at, at, None)  # any success cancels a pending removal
+    if verdict != "removed" or degraded:
+        return state
+    seen = state.removal_seen_at or at
+    if confirming and at - seen >= confirm_after:
+        return State("removed", at, state.last_online_at, None)
+    return State(state.status, state.verified_at, state.last_online_at, seen)
+
+
+_listing = Listing.__table__
+_UPDATE = (
+    update(_listing)
+    .where(_listing.c.id == bindparam("key"))
+    .values(status=bindparam("status"), verified_at=bindparam("verified_at"),
+            last_online_at=bindparam("last_online_at"),
+            removal_seen_at=bindparam("removal_seen_at"), last_verdict=bindparam("verdict"),
+            last_checked_at=bindparam("at"), evidence=bindparam("evidence"),
+            # An officer's edit made from a copy read before this check is refused as stale.
+            version=_listing.c.version + 1, updated_at=bindparam("at"))
+)
+
+
+def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str],
+           confirm_after: timedelta) -> Counter:
+    """Store a batch of results of run `run_id` and update its listings; commit; count verdicts
+    (None counts the listings skipped because their marketplace was paused)."""
+    keys = [r.target.key for r in results if r.verdict]
+    states = {row.id: State(row.status, row.verified_at, row.last_online_at, row.removal_seen_at)
+              for row in db.session.execute(
+                  select(Listing.id, Listing.status, Listing.verified_at, Listing.last_online_at,
+                         Listing.removal_seen_at).where(Listing.id.in_(keys)))}
+    counts: Counter = Counter()
+    checks, listings = [], []
+    for result in results:
+        counts[result.verdict] += 1
+        state = states.get(result.target.key)
+        if result.verdict is None or state is None:  # paused, or deleted meanwhile
+            continue
+        at = result.checked_at
+        after = apply(state, result.verdict, at, confirming=phase == 2,
+                      degraded=result.target.marketplace in degraded,
+                      confirm_after=confirm_after)
+        checks.append({"listing_id": result.target.key, "run_id": run_id, "phase": phase,
+                       "at": at, "verdict": result.verdict,
+                       "rule": (result.evidence.get("rule") or "")[:60] or None,
+                       "status_after": after.status, "evidence": result.evidence})
+        listings.append({"key": result.target.key, "verdict": result.verdict, "at": at,
+                         "evidence": result.evidence, **after.__dict__})
+    if checks:
+        db.session.execute(insert(Check), checks)
+        db.session.connection().execute(_UPDATE, listings)
+    values = {"heartbeat_at": utcnow()}
+    if counts[None]:
+        values["paused"] = CheckRun.paused + counts[None]
+    db.session.execute(update(CheckRun).where(CheckRun.id == run_id).values(**values))
+    db.session.commit()
+    return counts

@@ -1,0 +1,91 @@
+"""Check runs on the web: start one (all due, a marketplace, a product, a listing), watch its
+progress on a self-polling component, and read each run's checks."""
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..listings.views import get_listing
+from ..models import LISTING_STATUSES, Check, CheckRun
+from ..products.views import get_product
+from ..web import page_arg, page_number, partial, render, role_required
+from . import dispatch, runner
+from .forms import RunForm
+
+bp = Blueprint("checks", __name__, url_prefix="/checks")
+
+
+def start(scope_name: str, scope_id: int | None, label: str | None):
+    """Start (or resume, or show the running) run of a scope and answer with its progress:
+    the component itself for htmx, the run's page otherwise."""
+    try:
+        run, resumed = runner.start(scope_name, scope_id, label, origin="web", user=current_user)
+    except runner.RunInProgress as exc:
+        run = exc.run  # someone already checks this: watch theirs instead of a second one
+    else:
+        dispatch.launch(run)
+    if request.headers.get("HX-Request"):
+        return partial("checks/_progress.html", run=run, progress=runner.progress(run))
+    return redirect(url_for("checks.show", run_id=run.id), code=303)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required("officer")
+def index():
+    """Recent runs, and the form that starts one."""
+    form = RunForm()
+    if form.validate_on_submit():
+        return start(*form.chosen())
+    page = db.paginate(select(CheckRun).order_by(CheckRun.id.desc()), page=page_number(),
+                       per_page=25, error_out=False)
+    return render("checks/index.html", "runs", form=form, page=page,
+                  push_url=url_for("checks.index", **page_arg(page)))
+
+
+def get_run(run_id: int) -> CheckRun:
+    return db.get_or_404(CheckRun, run_id)
+
+
+@bp.get("/<int:run_id>")
+@role_required("officer")
+def show(run_id: int):
+    """One run: its progress and the checks it made, filtered by verdict."""
+    run = get_run(run_id)
+    verdict = request.args.get("verdict", "")
+    if verdict and verdict not in LISTING_STATUSES:
+        verdict = ""
+    query = select(Check).where(Check.run_id == run.id).order_by(Check.id)
+    if verdict:
+        query = query.where(Check.verdict == verdict)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    args = {"verdict": verdict} if verdict else {}
+    return render("checks/show.html", "checks", run=run, progress=runner.progress(run),
+                  page=page, verdict=verdict, args=args,
+                  push_url=url_for("checks.show", run_id=run.id, **args, **page_arg(page)))
+
+
+@bp.get("/<int:run_id>/progress")
+@role_required("officer")
+def progress(run_id: int):
+    """The progress component; it asks again every second until the run is over, then tells
+    the page (event checkRunFinished) to refresh what the run changed."""
+    run = get_run(run_id)
+    return render("checks/show.html", "progress", run=run, progress=runner.progress(run),
+                  trigger="checkRunFinished" if run.finished else None)
+
+
+@bp.post("/products/<code>")
+@role_required("officer")
+def product(code: str):
+    """Check every listing of one product now."""
+    item = get_product(code)
+    return start("product", item.id, f"{item.code} – {item.name}")
+
+
+@bp.post("/listings/<int:listing_id>")
+@role_required("officer")
+def listing(listing_id: int):
+    """Check one listing now."""
+    item = get_listing(listing_id)
+    return start("listing", item.id, item.canonical_url)

@@ -1,0 +1,77 @@
+"""An imitation marketplace on 127.0.0.1 for the app's check-run tests: pages answer with a
+script of responses (the last one repeats), and every request is counted."""
+
+import json
+import re
+from collections import defaultdict
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from ocop.extensions import db
+from ocop.models import Listing, Marketplace, MarketplaceHost
+
+
+def product_page(name: str, availability: str = "InStock", price: int = 150000) -> str:
+    """A product page with schema.org JSON-LD, as most shops publish it."""
+    data = {"@context": "https://schema.org", "@type": "Product", "name": name,
+            "offers": {"@type": "Offer", "price": price, "priceCurrency": "VND",
+                       "availability": f"https://schema.org/{availability}"}}
+    return (f"<!doctype html><html><head><title>{name}</title>"
+            f'<script type="application/ld+json">{json.dumps(data)}</script></head>'
+            f"<body><main><h1>{name}</h1></main></body></html>")
+
+
+LIVE = (200, product_page("Chè Bát tiên"))
+SOLD_OUT = (200, product_page("Chè Bát tiên", "OutOfStock"))
+GONE = (404, "<html><body><h1>Không tìm thấy trang</h1></body></html>")
+BLOCKED = (403, "<html><body>Access denied</body></html>")
+DOWN = (503, "<html><body>Service unavailable</body></html>")
+
+
+class Shop:
+    """A marketplace served by `server`; `script(path, *responses)` sets what a path answers."""
+
+    def __init__(self, server: HTTPServer):
+        self.server = server
+        self.scripts: dict[str, list[tuple[int, str]]] = {}
+        self.hits: dict[str, int] = defaultdict(int)
+        server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+        server.expect_request(re.compile(r"^/(?!robots\.txt$)")).respond_with_handler(self.answer)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def script(self, path: str, *responses: tuple[int, str]) -> None:
+        self.scripts[path] = list(responses)
+
+    def answer(self, request: Request) -> Response:
+        """The next scripted response of the path (the last one repeats)."""
+        script = self.scripts.get(request.path, [GONE])
+        index = min(self.hits[request.path], len(script) - 1)
+        self.hits[request.path] += 1
+        status, body = script[index]
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+    def register(self, name: str = "Chợ thử", slug: str = "cho-thu",
+                 concurrency: int = 4) -> Marketplace:
+        """The marketplace row whose host is this server (not committed)."""
+        marketplace = Marketplace(name=name, slug=slug, adapter="generic",
+                                  concurrency=concurrency, min_interval=0,
+                                  hosts=[MarketplaceHost(host=self.host)])
+        db.session.add(marketplace)
+        return marketplace
+
+    def listing(self, product, marketplace: Marketplace, path: str, *responses,
+                **fields) -> Listing:
+        """A listing of `product` at `path`, answering `responses` (not committed)."""
+        if responses:
+            self.script(path, *responses)
+        listing = Listing(product=product, marketplace=marketplace, url=self.url(path),
+                          canonical_url=self.url(path), item_id=path, **fields)
+        db.session.add(listing)
+        return listing

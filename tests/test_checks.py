@@ -1,0 +1,229 @@
+"""Check runs against a real imitation marketplace on 127.0.0.1: verdicts become history and
+statuses by the rules of DOMAIN.md, removals are confirmed, the breaker trips, runs resume."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
+
+from ocop.checks import runner
+from ocop.checks.record import State, apply
+from ocop.extensions import db
+from ocop.models import Check, CheckRun, Listing, Marketplace, utcnow
+from tests.conftest import make_product, producer_named
+from tests.shop import BLOCKED, DOWN, GONE, LIVE, SOLD_OUT, Shop
+
+FAST = {"SCRAPER_ALLOWED_NETWORKS": "127.0.0.1/32", "SCRAPER_POLITE": False,
+        "SCRAPER_RETRIES": 1, "SCRAPER_BACKOFF": 0.01, "SCRAPER_TIMEOUT": 2.0,
+        "REMOVAL_CONFIRM_SECONDS": 0.3, "BREAKER_MINIMUM": 4}
+
+
+@pytest.fixture
+def app_overrides():
+    return FAST
+
+
+@pytest.fixture
+def server():
+    with HTTPServer(host="127.0.0.1", port=0) as httpserver:
+        yield httpserver
+
+
+@pytest.fixture
+def shop(app, server):
+    """The imitation marketplace, registered in the app's registry."""
+    shop = Shop(server)
+    with app.app_context():
+        shop.register()
+        db.session.commit()
+    return shop
+
+
+def add_listings(app, shop, *scripts, **fields) -> list[int]:
+    """One product per script, each with one listing on the shop answering that script."""
+    with app.app_context():
+        marketplace = db.session.scalar(select(Marketplace).filter_by(slug="cho-thu"))
+        producer = producer_named("HTX Chè Hướng Tâm")
+        ids = []
+        for n, responses in enumerate(scripts):
+            product = make_product(f"T-{n:03d}", f"Sản phẩm {n}", producer)
+            listing = shop.listing(product, marketplace, f"/p/{n}", *responses, **fields)
+            db.session.flush()
+            ids.append(listing.id)
+        db.session.commit()
+        return ids
+
+
+def run_all(app, scope_name="all", scope_id=None) -> CheckRun:
+    with app.app_context():
+        run, _ = runner.start(scope_name, scope_id, origin="test")
+        return runner.execute(run.id)
+
+
+def listing(app, listing_id) -> Listing:
+    with app.app_context():
+        item = db.session.get(Listing, listing_id)
+        db.session.expunge(item)
+        return item
+
+
+def checks_of(app, listing_id) -> list[Check]:
+    with app.app_context():
+        rows = db.session.scalars(select(Check).where(Check.listing_id == listing_id)
+                                  .order_by(Check.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_a_run_records_every_verdict_and_applies_only_decisive_ones(app, shop):
+    live, sold_out, blocked, down = add_listings(
+        app, shop, [LIVE], [SOLD_OUT], [BLOCKED], [DOWN], status="active",
+        verified_at=utcnow() - timedelta(days=3))
+    run = run_all(app)
+    assert run.state == "done"
+    assert run.summary["verdicts"] == {"active": 1, "out_of_stock": 1, "blocked": 1,
+                                       "unreachable": 1}
+    assert (run.summary["checked"], run.summary["total"]) == (4, 4)
+    assert listing(app, live).status == "active"
+    assert listing(app, sold_out).status == "out_of_stock"
+    # Blocked and unreachable keep the last decisive status, but show what was seen.
+    for key, verdict in ((blocked, "blocked"), (down, "unreachable")):
+        item = listing(app, key)
+        assert (item.status, item.last_verdict) == ("active", verdict)
+        assert item.verified_at < item.last_checked_at
+        assert item.evidence["chain"][-1]["status"] in (403, 503)
+    evidence = listing(app, live).evidence
+    assert evidence["title"] == "Chè Bát tiên" and evidence["price"] == 150000
+    assert evidence["final_url"] == shop.url("/p/0")
+    history = checks_of(app, live)
+    assert [(c.verdict, c.status_after, c.run_id, c.phase) for c in history] == [
+        ("active", "active", run.id, 1)]
+
+
+def test_a_removal_is_applied_only_after_a_second_look_at_least_the_delay_later(app, shop):
+    (gone,) = add_listings(app, shop, [GONE], status="active")
+    run = run_all(app)
+    item = listing(app, gone)
+    assert item.status == "removed" and item.removal_seen_at is None
+    first, second = checks_of(app, gone)
+    assert (first.phase, first.verdict, first.status_after) == (1, "removed", "active")
+    assert (second.phase, second.verdict, second.status_after) == (2, "removed", "removed")
+    assert (second.at - first.at).total_seconds() >= FAST["REMOVAL_CONFIRM_SECONDS"]
+    assert run.summary["confirmed_removed"] == 1
+
+
+def test_a_listing_that_comes_back_before_confirmation_is_never_marked_removed(app, shop):
+    (flaky,) = add_listings(app, shop, [GONE, LIVE], status="active")
+    run_all(app)
+    item = listing(app, flaky)
+    assert (item.status, item.removal_seen_at) == ("active", None)
+    assert [c.status_after for c in checks_of(app, flaky)] == ["active", "active"]
+
+
+def test_a_listing_blocked_on_the_second_look_stays_pending(app, shop):
+    (pending,) = add_listings(app, shop, [GONE, BLOCKED], status="active")
+    run_all(app)
+    item = listing(app, pending)
+    assert item.status == "active" and item.removal_seen_at is not None
+    assert item.last_verdict == "blocked"
+
+
+@pytest.mark.parametrize("verdict", ["blocked", "unreachable", "unknown"])
+def test_apply_never_removes_or_changes_on_a_verdict_that_did_not_see_the_listing(verdict):
+    now = datetime(2026, 11, 1, 8)
+    state = State("active", now - timedelta(days=1), now - timedelta(days=1),
+                  now - timedelta(hours=1))
+    assert apply(state, verdict, now, confirming=True, degraded=False,
+                 confirm_after=timedelta(seconds=60)) == state
+
+
+def test_apply_rules_for_removal():
+    now = datetime(2026, 11, 1, 8)
+    fresh = State("active", None, None, None)
+    wait = timedelta(seconds=60)
+    seen = apply(fresh, "removed", now, confirming=False, degraded=False, confirm_after=wait)
+    assert seen == State("active", None, None, now)
+    too_soon = apply(seen, "removed", now + timedelta(seconds=30), confirming=True,
+                     degraded=False, confirm_after=wait)
+    assert too_soon == seen
+    later = now + timedelta(seconds=61)
+    assert apply(seen, "removed", later, confirming=True, degraded=False,
+                 confirm_after=wait) == State("removed", later, None, None)
+    assert apply(seen, "removed", later, confirming=True, degraded=True,
+                 confirm_after=wait) == seen
+    assert apply(fresh, "removed", now, confirming=False, degraded=True,
+                 confirm_after=wait) == fresh
+    assert apply(seen, "out_of_stock", later, confirming=False, degraded=False,
+                 confirm_after=wait) == State("out_of_stock", later, later, None)
+
+
+def test_the_breaker_pauses_a_failing_marketplace_and_it_removes_nothing(app, shop):
+    ids = add_listings(app, shop, *([[BLOCKED]] * 6 + [[GONE]] * 6), status="active")
+    with app.app_context():
+        db.session.execute(db.update(Marketplace).values(concurrency=1))
+        db.session.commit()
+    run = run_all(app)
+    assert run.degraded == ["cho-thu"]
+    assert run.summary["paused"] >= 1
+    assert run.summary["checked"] + run.summary["paused"] == 12
+    for key in ids:
+        item = listing(app, key)
+        assert item.status == "active" and item.removal_seen_at is None
+
+
+def test_due_scope_skips_listings_verified_this_month(app, shop):
+    now = utcnow()
+    fresh, old, never = add_listings(app, shop, [LIVE], [LIVE], [LIVE])
+    with app.app_context():
+        db.session.execute(db.update(Listing).where(Listing.id == fresh)
+                           .values(verified_at=now, status="active"))
+        db.session.execute(db.update(Listing).where(Listing.id == old)
+                           .values(verified_at=now - timedelta(days=40), status="active"))
+        db.session.commit()
+    run = run_all(app, "due")
+    assert run.total == 2
+    assert [len(checks_of(app, key)) for key in (fresh, old, never)] == [0, 1, 1]
+
+
+def test_a_second_start_of_the_same_scope_is_refused_while_the_first_is_alive(app, shop):
+    add_listings(app, shop, [LIVE])
+    with app.app_context():
+        run, resumed = runner.start("all", origin="test")
+        assert not resumed
+        runner.begin(run.id)
+        with pytest.raises(runner.RunInProgress) as refused:
+            runner.start("all", origin="test")
+        assert refused.value.run.id == run.id
+
+
+def test_an_abandoned_run_is_resumed_and_skips_what_it_checked(app, shop):
+    ids = add_listings(app, shop, [LIVE], [LIVE], [SOLD_OUT])
+    with app.app_context():
+        run, _ = runner.start("all", origin="test")
+        # The first process checked one listing, then died: its heartbeat went silent.
+        runner.check_pass(run.id, Listing.id == ids[0])
+        db.session.execute(db.update(CheckRun).values(
+            heartbeat_at=utcnow() - timedelta(minutes=10), state="running"))
+        db.session.commit()
+    hits_before = shop.hits["/p/0"]
+    with app.app_context():
+        resumed, was_resumed = runner.start("all", origin="test")
+        assert (resumed.id, was_resumed) == (run.id, True)
+        done = runner.execute(resumed.id)
+    assert done.summary["checked"] == 3
+    assert shop.hits["/p/0"] == hits_before
+    with app.app_context():
+        per_listing = dict(db.session.execute(
+            select(Check.listing_id, func.count()).where(Check.run_id == run.id)
+            .group_by(Check.listing_id)).all())
+    assert per_listing == dict.fromkeys(ids, 1)
+
+
+def test_stale_listings_are_those_not_verified_within_the_window():
+    now = datetime(2026, 11, 22)
+    checked = Listing(last_checked_at=now, verified_at=now - timedelta(days=46))
+    assert checked.stale(45, now)
+    assert not Listing(last_checked_at=now, verified_at=now - timedelta(days=44)).stale(45, now)
+    assert Listing(last_checked_at=now, verified_at=None).stale(45, now)
+    assert not Listing().stale(45, now)  # never checked: not stale, just unchecked
