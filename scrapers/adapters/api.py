@@ -1,0 +1,71 @@
+"""Marketplaces with a public item API: ask it first, fall back to the listing page.
+
+An API answer that decides (active, out of stock, removed) is final. Anything else (blocked,
+garbage, an unknown shape, a transport failure) is kept as a note and the listing page is
+judged; when the page says nothing decisive either, the note's verdict and rule stand.
+"""
+
+from dataclasses import replace
+
+from scrapers.adapters.base import JSON_ACCEPT, Adapter
+from scrapers.model import DECISIVE, FetchError, Finding, Page, Target
+
+
+class ApiAdapter(Adapter):
+    """An adapter whose marketplace answers item questions in JSON."""
+
+    def api_url(self, target: Target) -> str | None:
+        """The item's API URL on the listing's own host; None when the URL has no item id."""
+        raise NotImplementedError
+
+    def judge_json(self, body: dict) -> Finding:
+        """What a 200 JSON object from the API says."""
+        raise NotImplementedError
+
+    def check(self, target: Target, fetch) -> Finding:
+        """API first; the listing page when the API did not decide."""
+        note, aside = None, ""
+        if url := self.api_url(target):
+            try:
+                note = self.judge_api(fetch(url, accept=JSON_ACCEPT))
+            except FetchError as exc:  # e.g. robots.txt keeps bots off /api/: the page may say
+                aside = f"; API not reached ({exc})"
+            if note is not None and note.verdict in DECISIVE:
+                return note
+        finding = super().check(target, fetch)
+        if note is not None and finding.verdict == "unknown":
+            return replace(note, detail=f"{note.detail}; page: {finding.detail}",
+                           title=note.title or finding.title, price=note.price or finding.price)
+        if note is not None or aside:
+            finding.detail += aside or f"; API: {note.detail}"
+        return finding
+
+    def judge_api(self, page: Page) -> Finding:
+        """Hops and status of the API response, then its JSON."""
+        if hop := self.judge_hops(page):
+            return hop
+        if page.status in (401, 403, 451):
+            return Finding("blocked", f"http-{page.status}", f"API answered HTTP {page.status}")
+        if page.status in (404, 410):
+            try:  # a JSON answer is the API speaking of the item ...
+                page.json()
+            except ValueError:  # ... anything else may mean the endpoint itself is gone
+                return Finding("unknown", f"api-http-{page.status}",
+                               f"API answered HTTP {page.status} without JSON")
+            return self.not_found(page)
+        if page.status != 200:
+            return Finding("unknown", f"api-http-{page.status}",
+                           f"API answered HTTP {page.status}")
+        try:
+            body = page.json()
+        except ValueError:
+            return Finding("unknown", "invalid-json",
+                           f"API body is not JSON: {page.body[:60]!r}")
+        if not isinstance(body, dict):
+            return Finding("unknown", "api-shape", f"API answered a JSON {type(body).__name__}")
+        return self.judge_json(body)
+
+    def not_found(self, page: Page) -> Finding:
+        """A JSON 404 from the API; marketplaces that trust it say removed."""
+        return Finding("unknown", f"api-http-{page.status}",
+                       f"API answered HTTP {page.status}: {page.body[:80]!r}")

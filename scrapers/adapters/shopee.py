@@ -1,0 +1,52 @@
+"""Shopee: the item API first (`api/v4/item/get`), the page (an app shell, mostly) after.
+
+Assumptions, none of them published by Shopee: `data.stock` is the units on sale over all
+models, `data.price` is VND × 100000, `item_status` "normal" is a listed item, and an error
+body without data is the anti-bot wall (90309999 and kin); the code for a deleted item is not
+publicly known, so no API answer here ever says removed.
+"""
+
+from scrapers.adapters.api import ApiAdapter
+from scrapers.adapters.base import base_url
+from scrapers.model import Finding, Target
+
+PRICE_SCALE = 100_000
+
+
+class Shopee(ApiAdapter):
+    """shopee.vn: `/<slug>-i.<shop>.<item>` and `/product/<shop>/<item>`."""
+
+    name = "shopee"
+
+    def api_url(self, target: Target) -> str | None:
+        """`/api/v4/item/get?shopid=&itemid=` on the listing's host."""
+        item = target.item_id or self.item_id(target.url)
+        if not item or "." not in item:
+            return None
+        shop, _, item = item.partition(".")
+        return f"{base_url(target)}/api/v4/item/get?shopid={shop}&itemid={item}"
+
+    def judge_json(self, body: dict) -> Finding:
+        """An item with its stock, or an error body."""
+        data = body.get("data") or body.get("item")  # v4 nests under data, v2 under item
+        error = body.get("error")
+        if error not in (None, 0) and not data:
+            return Finding("blocked", "api-error", f"API error {error!r}")
+        if not isinstance(data, dict):
+            return Finding("unknown", "api-shape", "API answered without item data")
+        title = data.get("name") if isinstance(data.get("name"), str) else None
+        raw = data.get("price") or data.get("price_min")
+        price = round(raw / PRICE_SCALE) if _number(raw) and raw > 0 else None
+        status = data.get("item_status")
+        if status not in (None, "normal"):  # meaning of other values not public: do not guess
+            return Finding("unknown", "api-item-status", f"item_status {status!r}", title, price)
+        stock = data.get("stock")
+        if not _number(stock):
+            return Finding("unknown", "api-shape", "API item without stock", title, price)
+        verdict = "active" if stock > 0 else "out_of_stock"
+        return Finding(verdict, "api-stock", f"stock {stock}", title, price, f"stock {stock}")
+
+
+def _number(value) -> bool:
+    """A JSON number (booleans are ints to Python, not to JSON)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
