@@ -160,13 +160,18 @@ def availability_verdict(value) -> str | None:
     return AVAILABILITY.get(_availability_key(value)) if value else None
 
 
-def _availability_key(value) -> str:
-    """"https://schema.org/InStock", "schema:InStock", "in stock" and {"@id": …} → "instock"."""
-    if isinstance(value, dict):
-        value = value.get("@id") or value.get("@value") or value.get("name") or ""
+def _availability_text(value) -> str:
+    """An availability value as written: {"@id": …} and one-item lists unwrapped."""
     if isinstance(value, list):
         value = value[0] if value else ""
-    text = str(value).strip().rstrip("/")
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("@value") or value.get("name") or ""
+    return str(value).strip()
+
+
+def _availability_key(value) -> str:
+    """"https://schema.org/InStock", "schema:InStock", "in stock" and {"@id": …} → "instock"."""
+    text = _availability_text(value).rstrip("/")
     text = re.split(r"[/:#]", text)[-1]
     return re.sub(r"[^a-z]", "", text.lower())
 
@@ -253,7 +258,7 @@ def _read_jsonld(html: str, signals: Signals) -> None:
     if found:
         verdict, value = min(found, key=lambda pair: RANK[pair[0]])
         signals.verdict, signals.source = verdict, "jsonld"
-        signals.availability = value if isinstance(value, str) else _availability_key(value)
+        signals.availability = _availability_text(value)
 
 
 def _lower(node: dict) -> dict:
