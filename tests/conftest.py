@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from flask_migrate import upgrade
+from pytest_httpserver import HTTPServer
 from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 
@@ -177,3 +178,16 @@ def catalogue(app):
                                canonical_url="https://shopee.vn/che-i.1.2", item_id="1.2"))
         db.session.commit()
         return {"tea": tea.id, "ham": ham.id}
+
+
+@pytest.fixture
+def shop(app):
+    """An imitation marketplace on 127.0.0.1, registered as "Chợ thử" (slug cho-thu)."""
+    from tests.shop import Shop  # it builds on this module's helpers
+
+    with HTTPServer(host="127.0.0.1", port=0) as server:
+        shop = Shop(server)
+        with app.app_context():
+            shop.register()
+            db.session.commit()
+        yield shop

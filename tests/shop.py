@@ -3,13 +3,16 @@ script of responses (the last one repeats), and every request is counted."""
 
 import json
 import re
+import time
 from collections import defaultdict
 
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from werkzeug import Request, Response
 
 from ocop.extensions import db
 from ocop.models import Listing, Marketplace, MarketplaceHost
+from tests.conftest import make_product, producer_named
 
 
 def product_page(name: str, availability: str = "InStock", price: int = 150000) -> str:
@@ -21,6 +24,11 @@ def product_page(name: str, availability: str = "InStock", price: int = 150000) 
             f'<script type="application/ld+json">{json.dumps(data)}</script></head>'
             f"<body><main><h1>{name}</h1></main></body></html>")
 
+
+# App settings for check tests: only this machine's loopback, no politeness, short waits.
+FAST = {"SCRAPER_ALLOWED_NETWORKS": "127.0.0.1/32", "SCRAPER_POLITE": False,
+        "SCRAPER_RETRIES": 1, "SCRAPER_BACKOFF": 0.01, "SCRAPER_TIMEOUT": 2.0,
+        "REMOVAL_CONFIRM_SECONDS": 0.3, "BREAKER_MINIMUM": 4}
 
 LIVE = (200, product_page("Chè Bát tiên"))
 SOLD_OUT = (200, product_page("Chè Bát tiên", "OutOfStock"))
@@ -36,6 +44,7 @@ class Shop:
         self.server = server
         self.scripts: dict[str, list[tuple[int, str]]] = {}
         self.hits: dict[str, int] = defaultdict(int)
+        self.delay = 0.0  # seconds every page takes to answer
         server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
         server.expect_request(re.compile(r"^/(?!robots\.txt$)")).respond_with_handler(self.answer)
 
@@ -54,6 +63,7 @@ class Shop:
         script = self.scripts.get(request.path, [GONE])
         index = min(self.hits[request.path], len(script) - 1)
         self.hits[request.path] += 1
+        time.sleep(self.delay)
         status, body = script[index]
         return Response(body, status=status, content_type="text/html; charset=utf-8")
 
@@ -75,3 +85,18 @@ class Shop:
                           canonical_url=self.url(path), item_id=path, **fields)
         db.session.add(listing)
         return listing
+
+
+def add_listings(app, shop: Shop, *scripts, **fields) -> list[int]:
+    """One product per script, each with one listing on the shop answering that script."""
+    with app.app_context():
+        marketplace = db.session.scalar(select(Marketplace).filter_by(slug="cho-thu"))
+        producer = producer_named("HTX Chè Hướng Tâm")
+        ids = []
+        for n, responses in enumerate(scripts):
+            product = make_product(f"T-{n:03d}", f"Sản phẩm {n}", producer)
+            listing = shop.listing(product, marketplace, f"/p/{n}", *responses, **fields)
+            db.session.flush()
+            ids.append(listing.id)
+        db.session.commit()
+        return ids

@@ -4,19 +4,13 @@ statuses by the rules of DOMAIN.md, removals are confirmed, the breaker trips, r
 from datetime import datetime, timedelta
 
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 
 from ocop.checks import runner
 from ocop.checks.record import State, apply
 from ocop.extensions import db
 from ocop.models import Check, CheckRun, Listing, Marketplace, utcnow
-from tests.conftest import make_product, producer_named
-from tests.shop import BLOCKED, DOWN, GONE, LIVE, SOLD_OUT, Shop
-
-FAST = {"SCRAPER_ALLOWED_NETWORKS": "127.0.0.1/32", "SCRAPER_POLITE": False,
-        "SCRAPER_RETRIES": 1, "SCRAPER_BACKOFF": 0.01, "SCRAPER_TIMEOUT": 2.0,
-        "REMOVAL_CONFIRM_SECONDS": 0.3, "BREAKER_MINIMUM": 4}
+from tests.shop import BLOCKED, DOWN, FAST, GONE, LIVE, SOLD_OUT, add_listings
 
 
 @pytest.fixture
@@ -24,41 +18,13 @@ def app_overrides():
     return FAST
 
 
-@pytest.fixture
-def server():
-    with HTTPServer(host="127.0.0.1", port=0) as httpserver:
-        yield httpserver
-
-
-@pytest.fixture
-def shop(app, server):
-    """The imitation marketplace, registered in the app's registry."""
-    shop = Shop(server)
-    with app.app_context():
-        shop.register()
-        db.session.commit()
-    return shop
-
-
-def add_listings(app, shop, *scripts, **fields) -> list[int]:
-    """One product per script, each with one listing on the shop answering that script."""
-    with app.app_context():
-        marketplace = db.session.scalar(select(Marketplace).filter_by(slug="cho-thu"))
-        producer = producer_named("HTX Chè Hướng Tâm")
-        ids = []
-        for n, responses in enumerate(scripts):
-            product = make_product(f"T-{n:03d}", f"Sản phẩm {n}", producer)
-            listing = shop.listing(product, marketplace, f"/p/{n}", *responses, **fields)
-            db.session.flush()
-            ids.append(listing.id)
-        db.session.commit()
-        return ids
-
-
 def run_all(app, scope_name="all", scope_id=None) -> CheckRun:
     with app.app_context():
         run, _ = runner.start(scope_name, scope_id, origin="test")
-        return runner.execute(run.id)
+        run = runner.execute(run.id)
+        db.session.refresh(run)
+        db.session.expunge(run)
+        return run
 
 
 def listing(app, listing_id) -> Listing:
@@ -200,22 +166,21 @@ def test_a_second_start_of_the_same_scope_is_refused_while_the_first_is_alive(ap
 def test_an_abandoned_run_is_resumed_and_skips_what_it_checked(app, shop):
     ids = add_listings(app, shop, [LIVE], [LIVE], [SOLD_OUT])
     with app.app_context():
-        run, _ = runner.start("all", origin="test")
+        run_id = runner.start("all", origin="test")[0].id
         # The first process checked one listing, then died: its heartbeat went silent.
-        runner.check_pass(run.id, Listing.id == ids[0])
+        runner.check_pass(run_id, Listing.id == ids[0])
         db.session.execute(db.update(CheckRun).values(
             heartbeat_at=utcnow() - timedelta(minutes=10), state="running"))
         db.session.commit()
     hits_before = shop.hits["/p/0"]
     with app.app_context():
         resumed, was_resumed = runner.start("all", origin="test")
-        assert (resumed.id, was_resumed) == (run.id, True)
-        done = runner.execute(resumed.id)
-    assert done.summary["checked"] == 3
+        assert (resumed.id, was_resumed) == (run_id, True)
+        assert runner.execute(resumed.id).summary["checked"] == 3
     assert shop.hits["/p/0"] == hits_before
     with app.app_context():
         per_listing = dict(db.session.execute(
-            select(Check.listing_id, func.count()).where(Check.run_id == run.id)
+            select(Check.listing_id, func.count()).where(Check.run_id == run_id)
             .group_by(Check.listing_id)).all())
     assert per_listing == dict.fromkeys(ids, 1)
 

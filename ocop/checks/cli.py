@@ -61,13 +61,12 @@ def run_check(slug, code, listing_id, everything, concurrency, as_json, wait) ->
         if not as_json:
             click.echo(_("Đã xếp %(jobs)d việc của lượt #%(id)d vào hàng đợi.", jobs=jobs,
                          id=run.id))
-        if not wait:
-            return 0
-        run = watch(run.id, show_bar)
+        if wait:
+            run = watch(run.id, show_bar)
     else:
         run = execute_here(run, concurrency, show_bar)
     report(run, as_json)
-    return 0 if run.state == "done" else 1
+    return 1 if run.state == "failed" else 0
 
 
 def progress_bar(total: int, show: bool):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, exists, func, select, update
 
-from scrapers.breaker import Breaker
+from scrapers.breaker import FAILING, Breaker
 from scrapers.engine import check_many
 from scrapers.model import Result
 
@@ -24,7 +24,6 @@ from .settings import engine_settings
 
 BATCH = 200  # results per transaction
 BATCH_SECONDS = 1.0  # ...or fewer, so progress moves on a slow run
-FAILING = ("blocked", "unreachable")
 
 
 class RunInProgress(Exception):
@@ -197,7 +196,7 @@ def load_breaker(run_id: int) -> Breaker:
     config = current_app.config
     breaker = Breaker(share=float(config["BREAKER_SHARE"]),
                       minimum=int(config["BREAKER_MINIMUM"]))
-    failing = func.count().filter(Check.verdict.in_(FAILING))
+    failing = func.count().filter(Check.verdict.in_(sorted(FAILING)))
     rows = db.session.execute(
         select(Marketplace.slug, func.count(), failing)
         .select_from(Check).join(Listing).join(Marketplace)

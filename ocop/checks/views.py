@@ -16,15 +16,18 @@ from .forms import RunForm
 bp = Blueprint("checks", __name__, url_prefix="/checks")
 
 
-def start(scope_name: str, scope_id: int | None, label: str | None):
-    """Start (or resume, or show the running) run of a scope and answer with its progress:
-    the component itself for htmx, the run's page otherwise."""
+def start(scope_name: str, scope_id: int | None, label: str | None) -> CheckRun:
+    """Start (or resume) a run of a scope, or hand back the one already running for it."""
     try:
-        run, resumed = runner.start(scope_name, scope_id, label, origin="web", user=current_user)
+        run, _ = runner.start(scope_name, scope_id, label, origin="web", user=current_user)
     except runner.RunInProgress as exc:
-        run = exc.run  # someone already checks this: watch theirs instead of a second one
-    else:
-        dispatch.launch(run)
+        return exc.run  # someone already checks this: watch theirs instead of a second one
+    dispatch.launch(run)
+    return run
+
+
+def answer(run: CheckRun):
+    """The run's progress component for htmx, else its page."""
     if request.headers.get("HX-Request"):
         return partial("checks/_progress.html", run=run, progress=runner.progress(run))
     return redirect(url_for("checks.show", run_id=run.id), code=303)
@@ -33,13 +36,19 @@ def start(scope_name: str, scope_id: int | None, label: str | None):
 @bp.route("/", methods=["GET", "POST"])
 @role_required("officer")
 def index():
-    """Recent runs, and the form that starts one."""
+    """Recent runs, and the form that starts one (answered with the run's progress under it)."""
     form = RunForm()
+    run = None
     if form.validate_on_submit():
-        return start(*form.chosen())
+        run = start(*form.chosen())
+        if not request.headers.get("HX-Request"):
+            return answer(run)
+        form = RunForm(formdata=None)
     page = db.paginate(select(CheckRun).order_by(CheckRun.id.desc()), page=page_number(),
                        per_page=25, error_out=False)
-    return render("checks/index.html", "runs", form=form, page=page,
+    return render("checks/index.html", "start" if request.method == "POST" else "runs",
+                  form=form, page=page, run=run,
+                  progress=runner.progress(run) if run else None,
                   push_url=url_for("checks.index", **page_arg(page)))
 
 
@@ -80,7 +89,7 @@ def progress(run_id: int):
 def product(code: str):
     """Check every listing of one product now."""
     item = get_product(code)
-    return start("product", item.id, f"{item.code} – {item.name}")
+    return answer(start("product", item.id, f"{item.code} – {item.name}"))
 
 
 @bp.post("/listings/<int:listing_id>")
@@ -88,4 +97,4 @@ def product(code: str):
 def listing(listing_id: int):
     """Check one listing now."""
     item = get_listing(listing_id)
-    return start("listing", item.id, item.canonical_url)
+    return answer(start("listing", item.id, item.canonical_url))
