@@ -2,7 +2,9 @@
 
 An API answer that decides (active, out of stock, removed) is final. Anything else (blocked,
 garbage, an unknown shape, a transport failure) is kept as a note and the listing page is
-judged; when the page says nothing decisive either, the note's verdict and rule stand.
+judged; when the API was blocked and the page says nothing either, blocked stands (it is
+evidence of a wall, which the circuit breaker counts); otherwise the page's finding stands,
+with what the API said added to its detail.
 """
 
 from dataclasses import replace
@@ -33,7 +35,7 @@ class ApiAdapter(Adapter):
             if note is not None and note.verdict in DECISIVE:
                 return note
         finding = super().check(target, fetch)
-        if note is not None and finding.verdict == "unknown":
+        if note is not None and note.verdict == "blocked" and finding.verdict == "unknown":
             return replace(note, detail=f"{note.detail}; page: {finding.detail}",
                            title=note.title or finding.title, price=note.price or finding.price)
         if note is not None or aside:

@@ -183,6 +183,6 @@ class Adapter:
             return "truncated", f"no </html>; {seen}"
         if signals.jsonld_invalid and not signals.product:
             return "invalid-jsonld", seen
-        if len(text.area) < SHELL_TEXT:
+        if len(text.area) < SHELL_TEXT and not signals.product:
             return "app-shell", seen
         return "no-signals", seen
