@@ -1,0 +1,216 @@
+"""Checks listings: each target's adapter judges the pages a guarded, polite fetch brings back.
+
+`check_many` streams: it reads its targets lazily (a bounded read-ahead, so memory does not
+grow with their number), keeps one queue per marketplace and starts a check only when its
+marketplace may send a request right away, so no thread sits waiting on a slow or busy
+marketplace while another has work. Results come back in completion order.
+"""
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+
+from .adapters import get as registry
+from .fetch import Fetcher, Visit
+from .guard import Resolver
+from .identity import UrlError, split_host
+from .model import VERDICTS, FetchError, Finding, Page, Result, Settings, Target
+from .politeness import Ticket
+
+READ_AHEAD = 1024  # targets read ahead of the checks: enough to find work for every marketplace
+MAX_TEXT = 300  # characters of a quoted detail kept in evidence
+MAX_REQUESTS = 10  # GETs listed in evidence, the last ones
+IDLE = 0.5  # seconds between looks at the queues when nothing runs and nothing may start
+
+Lookup = Callable[[str], object]  # adapter name -> object with check(target, fetch) -> Finding
+
+
+def never(marketplace: str) -> bool:
+    """No marketplace is paused."""
+    return False
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive, as the app stores it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def check_one(target: Target, settings: Settings, *, resolver: Resolver | None = None,
+              adapters: Lookup | None = None) -> Result:
+    """Check one listing on a fetcher of its own."""
+    with Fetcher(settings, resolver=resolver) as fetcher:
+        return check(fetcher, target, adapters or registry)
+
+
+def check_many(targets: Iterable[Target], settings: Settings, *,
+               paused: Callable[[str], bool] = never, resolver: Resolver | None = None,
+               adapters: Lookup | None = None, read_ahead: int = READ_AHEAD) -> Iterator[Result]:
+    """Check every target on settings.concurrency threads, yielding results as they finish.
+
+    `targets` and `paused` are only ever called from the thread iterating the results, so they
+    may use that thread's database session. A target whose marketplace is paused when its turn
+    comes is not fetched: its result has verdict None and evidence {"paused": "degraded"}.
+    Closing the iterator early stops waits at once and returns when running checks are over.
+    """
+    with Fetcher(settings, resolver=resolver) as fetcher:
+        yield from _Scheduler(targets, settings, fetcher, adapters or registry, paused,
+                              max(read_ahead, 1)).run()
+
+
+def check(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket | None = None
+          ) -> Result:
+    """One listing: its adapter's finding with the evidence behind it; never raises."""
+    started = time.monotonic()
+    visit = fetcher.visit(target, ticket)
+    error = None
+    try:
+        finding = lookup(target.adapter).check(target, visit)
+        if not isinstance(finding, Finding) or finding.verdict not in VERDICTS:
+            raise TypeError(f"{target.adapter} returned {finding!r:.100}")
+    except FetchError as exc:
+        error = exc
+        finding = Finding(FetchError.VERDICT_OF.get(exc.kind, "unknown"), f"fetch-{exc.kind}",
+                          exc.detail)
+    except Exception as exc:  # one broken page or adapter must not stop a run
+        finding = Finding("unknown", "adapter-error", repr(exc))
+    finally:
+        visit.close()
+    try:
+        return Result(target, finding.verdict, evidence(visit, finding, error, started), utcnow())
+    except Exception as exc:  # evidence is built from what an adapter returned: be careful
+        return Result(target, "unknown", {"rule": "adapter-error", "detail": repr(exc)[:MAX_TEXT]},
+                      utcnow())
+
+
+def evidence(visit: Visit, finding: Finding, error: FetchError | None, started: float) -> dict:
+    """What an officer needs to see why a listing got its verdict; JSON-ready."""
+    last = visit.last
+    chain = list(last.chain) if last is not None else []
+    if isinstance(last, Page):
+        final_url = last.final_url
+    else:
+        final_url = chain[-1]["url"] if chain else visit.target.url
+    facts = {
+        "adapter": visit.target.adapter,
+        "url": visit.target.url,
+        "final_url": final_url,
+        "chain": chain,
+        "requests": visit.log[-MAX_REQUESTS:],
+        "rule": str(finding.rule),
+        "detail": _clip(finding.detail),
+        "title": _clip(finding.title),
+        "price": finding.price if isinstance(finding.price, int) else None,
+        "availability": _clip(finding.availability),
+        "elapsed": round(time.monotonic() - started, 3),
+        "attempts": visit.attempts,
+    }
+    if error is not None:
+        facts["error"] = {"kind": error.kind, "detail": _clip(error.detail)}
+    return facts
+
+
+def _clip(text) -> str | None:
+    return None if text is None else str(text)[:MAX_TEXT]
+
+
+def _host(target: Target) -> str:
+    """The host a target's first request goes to ("" when its URL is unusable)."""
+    try:
+        return split_host(target.url)[1]
+    except UrlError:
+        return ""
+
+
+class _Scheduler:
+    """One run of check_many: queues per marketplace, futures, the read-ahead window."""
+
+    def __init__(self, targets: Iterable[Target], settings: Settings, fetcher: Fetcher,
+                 lookup: Lookup, paused: Callable[[str], bool], window: int):
+        self.source = iter(targets)
+        self.exhausted = False
+        self.settings, self.fetcher, self.lookup, self.paused = settings, fetcher, lookup, paused
+        self.window = window
+        self.queues: dict[str, deque[tuple[Target, str]]] = {}
+        self.pending = 0
+        self.active: Counter[str] = Counter()  # checks running per marketplace
+        self.running: dict = {}  # future -> target
+        self.turn = 0
+
+    def run(self) -> Iterator[Result]:
+        """Start what may start, wait for what runs, yield results; until all are done."""
+        pool = ThreadPoolExecutor(max_workers=max(self.settings.concurrency, 1),
+                                  thread_name_prefix="check")
+        try:
+            while True:
+                self._refill()
+                skipped = self._skip_paused()
+                yield from skipped
+                wake = self._start(pool)
+                if not self.running:
+                    if self.exhausted and not self.pending:
+                        return
+                    if not skipped:
+                        time.sleep(min(wake, IDLE))
+                    continue
+                done, _ = wait(self.running, timeout=None if wake == float("inf") else wake,
+                               return_when=FIRST_COMPLETED)
+                for future in done:
+                    target = self.running.pop(future)
+                    self.active[target.marketplace] -= 1
+                    yield future.result()
+        finally:
+            self.fetcher.stop()  # cut backoff and politeness waits short
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _refill(self) -> None:
+        """Read targets until the window is full or the source is exhausted."""
+        while self.pending < self.window and not self.exhausted:
+            target = next(self.source, None)
+            if target is None:
+                self.exhausted = True
+                return
+            self.queues.setdefault(target.marketplace, deque()).append((target, _host(target)))
+            self.pending += 1
+
+    def _skip_paused(self) -> list[Result]:
+        """Results for every queued target of a paused marketplace, without fetching."""
+        skipped = []
+        for name in [name for name in self.queues if self.paused(name)]:
+            queue = self.queues.pop(name)
+            self.pending -= len(queue)
+            skipped.extend(Result(target, None, {"paused": "degraded"}, utcnow())
+                           for target, _ in queue)
+        return skipped
+
+    def _start(self, pool: ThreadPoolExecutor) -> float:
+        """Start checks round-robin over marketplaces while a thread is free and the head
+        target's marketplace may send a request now; the seconds until one may (inf: wait
+        for a check to finish)."""
+        wake = float("inf")
+        limiter = self.fetcher.limiter
+        progress = True
+        while progress and self.queues and len(self.running) < self.settings.concurrency:
+            progress = False
+            names = list(self.queues)
+            self.turn = (self.turn + 1) % len(names)
+            for name in names[self.turn:] + names[:self.turn]:
+                if len(self.running) >= self.settings.concurrency:
+                    break
+                if self.active[name] >= self.settings.politeness(name).concurrency:
+                    continue
+                queue = self.queues[name]
+                target, host = queue[0]
+                ticket, seconds = limiter.poll(name, host)
+                if ticket is None:
+                    wake = min(wake, seconds)
+                    continue
+                queue.popleft()
+                if not queue:
+                    del self.queues[name]
+                self.pending -= 1
+                self.active[name] += 1
+                self.running[pool.submit(check, self.fetcher, target, self.lookup, ticket)] = target
+                progress = True
+        return wake

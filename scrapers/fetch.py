@@ -1,0 +1,355 @@
+"""Guarded, polite GETs: redirects followed by hand and vetted hop by hop, transient failures
+retried with backoff, bodies and time capped. One Fetcher serves every thread of a run."""
+
+import contextlib
+import email.utils
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import requests
+from requests.cookies import RequestsCookieJar
+from requests.utils import DEFAULT_ACCEPT_ENCODING
+from urllib3.exceptions import DecodeError, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from .guard import Guard, GuardedAdapter, Resolver
+from .identity import UrlError, split_host
+from .model import FetchError, Page, Settings, Target
+from .politeness import Limiter, Ticket
+from .robots import MAX_BYTES as ROBOTS_BYTES
+from .robots import Robots
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+THROTTLING = frozenset({429, 503})  # the host asks us to slow down
+CHUNK = 64 * 1024
+DRAIN = 64 * 1024  # an unused body is read this far so its connection can serve the next GET
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def retryable(status: int) -> bool:
+    """Statuses that say "not now" rather than anything about the listing."""
+    return status in (408, 429) or 500 <= status <= 599
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (delay or HTTP date); None when absent or garbage."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(seconds, 0.0) if seconds == seconds else None  # NaN is garbage too
+
+
+def reason(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, without object addresses."""
+    while True:
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException) and exc.args:
+            inner = exc.args[0]
+        if not isinstance(inner, BaseException) or inner is exc:
+            break
+        exc = inner
+    text = re.sub(r"<[^>]*? object at 0x[0-9a-f]+>:?\s*", "", str(exc))
+    text = re.sub(r"^\w*ConnectionPool\([^)]*\):\s*", "", text)
+    return text[:200] or type(exc).__name__
+
+
+class Deadline:
+    """The moment one listing's check must be over by."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+class _Transient(Exception):
+    """A failure worth another try."""
+
+    def __init__(self, kind: str, detail: str, *, wait: float | None = None,
+                 throttled: bool | None = None):
+        super().__init__(detail)
+        self.kind, self.detail, self.wait, self.throttled = kind, detail, wait, throttled
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    location: str | None = None
+
+
+class Visit:
+    """The fetch function one listing's adapter gets: one deadline and cookie jar for all its
+    GETs, each logged; a ticket the scheduler granted serves its first request."""
+
+    def __init__(self, fetcher: "Fetcher", target: Target, ticket: Ticket | None = None):
+        self.fetcher = fetcher
+        self.target = target
+        self.ticket = ticket
+        self.deadline = Deadline(fetcher.settings.total_timeout)
+        self.cookies = RequestsCookieJar()
+        self.log: list[dict] = []  # one entry per GET: url, status or error, chain
+        self.last: Page | FetchError | None = None
+        self.attempts = 0
+
+    def __call__(self, url: str, *, accept: str | None = None) -> Page:
+        """GET `url` (redirects followed within the target's hosts); raises FetchError."""
+        try:
+            page = self.fetcher.get(url, self, accept=accept)
+        except FetchError as exc:
+            self.attempts += exc.attempts
+            self.log.append({"url": url, "error": exc.kind, "chain": exc.chain})
+            self.last = exc
+            raise
+        self.attempts += page.attempts
+        self.log.append({"url": url, "status": page.status, "chain": page.chain})
+        self.last = page
+        return page
+
+    def take_ticket(self, host: str) -> Ticket | None:
+        """The pre-granted ticket, once."""
+        ticket, self.ticket = self.ticket, None
+        if ticket is not None:
+            ticket.host = host
+        return ticket
+
+    def close(self) -> None:
+        """Give back a pre-granted ticket no request used."""
+        ticket = self.take_ticket("")
+        if ticket is not None:
+            self.fetcher.limiter.release(ticket)
+
+
+class Fetcher:
+    """Guarded GETs with shared connection pools, politeness and robots.txt; thread-safe."""
+
+    def __init__(self, settings: Settings, *, resolver: Resolver | None = None,
+                 limiter: Limiter | None = None, ca_bundle: str | None = None):
+        self.settings = settings
+        self.verify = ca_bundle or True  # a CA file of its own: tests with their own CA
+        self.guard = Guard(settings.allowed_networks, resolver)
+        # One adapter for all threads: urllib3's pools are thread-safe, and sized so every
+        # thread can keep its connection to a marketplace open.
+        self.adapter = GuardedAdapter(self.guard, pool_size=max(settings.concurrency, 1))
+        self.limiter = limiter or Limiter(settings)
+        self.robots = Robots(settings.user_agent) if settings.robots else None
+        self.headers = {"User-Agent": settings.user_agent,
+                        "Accept-Language": settings.accept_language,
+                        "Accept-Encoding": DEFAULT_ACCEPT_ENCODING}
+        self._stopped = threading.Event()
+
+    def visit(self, target: Target, ticket: Ticket | None = None) -> Visit:
+        """A fetch function for one listing."""
+        return Visit(self, target, ticket)
+
+    def get(self, url: str, visit: Visit, *, accept: str | None = None, limit: int | None = None,
+            truncate: bool = False, robots: bool = True) -> Page:
+        """GET `url`, following redirects by hand; every hop is vetted, logged and polite.
+
+        `limit` caps the decoded body (settings.max_bytes): beyond it FetchError("too_large"),
+        or with `truncate` the body is cut there. `attempts` counts the requests sent.
+        """
+        started = time.monotonic()
+        chain: list[dict] = []
+        tries = [0]
+        current = url
+        try:
+            current, host = self._vet(current, visit.target)
+            for hop in range(self.settings.max_redirects + 1):
+                if robots and self.robots:
+                    self.robots.check(current, self._robots_loader(visit),
+                                      visit.deadline.remaining())
+                answer = self._retrying(current, host, visit, accept, tries,
+                                        limit or self.settings.max_bytes, truncate)
+                chain.append({"status": answer.status, "url": current})
+                if answer.location is None:
+                    return Page(url, current, answer.status, chain, answer.headers, answer.body,
+                                round(time.monotonic() - started, 3), tries[0])
+                if hop == self.settings.max_redirects:
+                    break
+                current, host = self._vet(urljoin(current, answer.location), visit.target)
+            raise FetchError("too_many_redirects", f"more than {self.settings.max_redirects}")
+        except FetchError as exc:
+            exc.url, exc.chain, exc.attempts = url, chain, tries[0]
+            exc.elapsed = round(time.monotonic() - started, 3)
+            raise
+
+    def stop(self) -> None:
+        """Cut every wait short (backoff, politeness): the run is being closed."""
+        self._stopped.set()
+        self.limiter.close()
+
+    def close(self) -> None:
+        """Stop and close every pooled connection."""
+        self.stop()
+        self.adapter.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _robots_loader(self, visit: Visit):
+        """GETs robots.txt for `visit` itself: same guard, deadline and politeness."""
+        return lambda url: self.get(url, visit, accept="text/plain,*/*;q=0.5",
+                                    limit=ROBOTS_BYTES, truncate=True, robots=False)
+
+    @staticmethod
+    def _vet(url: str, target: Target) -> tuple[str, str]:
+        """`url` normalised and its host, if it is an http(s) URL on one of `target.hosts`."""
+        try:
+            parts, host = split_host(url)
+        except UrlError as exc:
+            raise FetchError("bad_url", f"{exc.code}: {url[:200]}") from None
+        if host not in target.hosts:
+            raise FetchError("off_site", f"{host} is not a host of {target.marketplace}")
+        return parts.geturl(), host
+
+    def _retrying(self, url: str, host: str, visit: Visit, accept: str | None, tries: list[int],
+                  limit: int, truncate: bool) -> _Answer:
+        """One hop: the request, tried again after transient failures with growing waits."""
+        settings = self.settings
+        for retry in range(settings.retries + 1):
+            tries[0] += 1
+            try:
+                return self._once(url, host, visit, accept, limit, truncate)
+            except _Transient as failure:
+                if failure.wait is not None and failure.wait > settings.max_retry_after:
+                    raise FetchError(failure.kind, f"{failure.detail}, Retry-After "
+                                     f"{failure.wait:.0f}s is too long") from None
+                if retry == settings.retries:
+                    raise FetchError(failure.kind, f"{failure.detail} ({tries[0]} tries)") from None
+                wait = settings.backoff * 2 ** retry if failure.wait is None else failure.wait
+                if wait >= visit.deadline.remaining():
+                    raise FetchError(failure.kind, f"{failure.detail}, no time left to retry"
+                                     ) from None
+                if self._stopped.wait(wait):
+                    raise FetchError("timeout", "the run was stopped") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, url: str, host: str, visit: Visit, accept: str | None, limit: int,
+              truncate: bool) -> _Answer:
+        """One request under a politeness ticket; raises _Transient for a retryable outcome."""
+        remaining = visit.deadline.remaining()
+        if remaining <= 0:
+            raise FetchError("timeout", f"over the {visit.deadline.seconds:g}s a listing may take")
+        ticket = visit.take_ticket(host)
+        if ticket is None:
+            try:
+                ticket = self.limiter.acquire(visit.target.marketplace, host, remaining)
+            except TimeoutError as exc:
+                raise FetchError("timeout", f"politeness: {exc}") from None
+        throttled = None
+        try:
+            answer = self._request(url, visit, accept, limit, truncate)
+            throttled = answer.status in THROTTLING
+            if retryable(answer.status):
+                raise _Transient("status", f"HTTP {answer.status}", throttled=throttled,
+                                 wait=retry_after(answer.headers.get("retry-after")))
+            return answer
+        except _Transient as failure:
+            throttled = failure.throttled
+            raise
+        finally:
+            self.limiter.release(ticket, throttled)
+
+    def _request(self, url: str, visit: Visit, accept: str | None, limit: int,
+                 truncate: bool) -> _Answer:
+        """Send one GET and read its answer (a body only when it is the final one)."""
+        remaining = visit.deadline.remaining()
+        settings = self.settings
+        request = requests.PreparedRequest()
+        try:
+            request.prepare(method="GET", url=url, cookies=visit.cookies,
+                            headers={**self.headers, "Accept": accept or ACCEPT})
+        except (requests.RequestException, ValueError) as exc:
+            raise FetchError("bad_url", reason(exc)) from None
+        timeout = (min(settings.connect_timeout, remaining), min(settings.read_timeout, remaining))
+        try:
+            response = self.adapter.send(request, stream=True, timeout=timeout,
+                                         verify=self.verify)
+        except requests.ConnectTimeout:
+            raise _Transient("timeout", f"no connection within {timeout[0]:.1f}s",
+                             throttled=True) from None
+        except requests.ReadTimeout:
+            raise _Transient("timeout", f"no answer within {timeout[1]:.1f}s",
+                             throttled=True) from None
+        except requests.exceptions.SSLError as exc:
+            raise FetchError("connection", f"TLS: {reason(exc)}") from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema) as exc:
+            raise FetchError("bad_url", reason(exc)) from None
+        except requests.RequestException as exc:
+            raise _Transient("connection", reason(exc)) from None
+        try:
+            if response.cookies:
+                visit.cookies.update(response.cookies)
+            status = response.status_code
+            headers = {key.lower(): value for key, value in response.headers.items()}
+            location = headers.get("location") if status in REDIRECTS else None
+            if location is not None or retryable(status):
+                self._drain(response, visit)
+                return _Answer(status, headers, b"", location)
+            length = headers.get("content-length", "")
+            if (not truncate and length.isdigit() and int(length) > limit
+                    and "content-encoding" not in headers):
+                raise FetchError("too_large", f"Content-Length {length} is over {limit} bytes")
+            return _Answer(status, headers, self._read(response, visit, limit, truncate))
+        finally:
+            response.close()
+
+    def _read(self, response: requests.Response, visit: Visit, limit: int,
+              truncate: bool) -> bytes:
+        """The decoded body, streamed so a compression bomb stops at `limit` bytes."""
+        raw = response.raw
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            remaining = visit.deadline.remaining()
+            if remaining <= 0:
+                raise FetchError("timeout", f"body still coming after {visit.deadline.seconds:g}s")
+            # A drip-fed body must not outlast the deadline: each read waits at most this long.
+            sock = getattr(raw.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(min(self.settings.read_timeout, remaining))
+            try:
+                data = raw.read1(CHUNK, decode_content=True)
+            except ReadTimeoutError:
+                raise _Transient("timeout", "the body stalled", throttled=True) from None
+            except DecodeError as exc:
+                raise FetchError("connection", f"undecodable body: {reason(exc)}") from None
+            except (Urllib3Error, OSError) as exc:
+                raise _Transient("connection", f"body cut short: {reason(exc)}") from None
+            if not data:
+                return b"".join(parts)
+            size += len(data)
+            if size > limit:
+                if truncate:
+                    parts.append(data[:len(data) - (size - limit)])
+                    return b"".join(parts)
+                raise FetchError("too_large", f"body over {limit} bytes")
+            parts.append(data)
+
+    def _drain(self, response: requests.Response, visit: Visit) -> None:
+        """Read a body nobody needs, up to DRAIN bytes, so its connection can be reused."""
+        # On failure, closing the response drops the connection instead.
+        with contextlib.suppress(FetchError, _Transient):
+            self._read(response, visit, DRAIN, truncate=True)
