@@ -7,6 +7,7 @@ BeautifulSoup is not used here: on a 50 KB page it costs ~30 ms against lxml's ~
 
 import html as htmllib
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -143,19 +144,18 @@ def parse_price(value) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        amount = round(value)
+        amount = round(value) if math.isfinite(value) else None  # JSON may carry NaN
     else:
         text = str(value)
         if match := _RANGE.search(text):
-            amounts = [_amount(match.group(1)), _amount(match.group(2))]
-            amount = min(a for a in amounts if a is not None) if any(amounts) else None
+            amount = min(_amount(match.group(1)), _amount(match.group(2)))
         else:
             match = _NUMBER.search(text)
             amount = _amount(match.group()) if match else None
     return amount if amount and amount > 0 else None
 
 
-def _amount(token: str) -> int | None:
+def _amount(token: str) -> int:
     """One number written with grouping and maybe a decimal part, rounded to whole đồng."""
     token = re.sub(r"[\u00a0\u202f]", "", token)
     last = max(token.rfind("."), token.rfind(","))
@@ -163,10 +163,7 @@ def _amount(token: str) -> int | None:
         whole, fraction = token[:last], token[last + 1:]
     else:
         whole, fraction = token, ""
-    digits = re.sub(r"[.,]", "", whole)
-    if not digits.isdigit():
-        return None
-    return round(float(f"{digits}.{fraction or 0}"))
+    return round(float(f"{re.sub(r'[.,]', '', whole)}.{fraction or 0}"))
 
 
 def availability_verdict(value) -> str | None:

@@ -11,8 +11,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers import adapters
+from scrapers.adapters.api import ApiAdapter
 from scrapers.engine import check_one
-from scrapers.model import Settings, Target
+from scrapers.model import Page, Settings, Target
 from tests.scrapers import pages
 from tests.scrapers.pages import NAME, PRICE
 
@@ -249,7 +250,37 @@ def no_signals(m, a):
                                       chrome=False))
 
 
+def price_without_availability(m, a):
+    m.page(listing(a), pages.document(f"<h1>{NAME}</h1>",
+                                      head=pages.jsonld(pages.product(offers={"price": PRICE}))))
+
+
+def human_check_text(m, a):
+    m.page(listing(a), pages.document("<p>Please verify you are a human to continue.</p>",
+                                      title="Sàn", chrome=False))
+
+
+def captcha_widget_only(m, a):
+    m.page(listing(a), pages.document('<form><div class="h-captcha" data-sitekey="k"></div>'
+                                      "</form>", title="Sàn", chrome=False))
+
+
+def broken_jsonld(m, a):
+    m.page(listing(a), pages.document("<p>Văn bản.</p>" * 50, chrome=False,
+                                      head='<script type="application/ld+json">{"@type": '
+                                           '"Product", "offers": </script>'))
+
+
+def comment_only(m, a):
+    m.page(listing(a), "<!-- nothing here -->")
+
+
 SHARED = {
+    price_without_availability: ("active", "product-entity"),
+    human_check_text: ("blocked", "captcha"),
+    captcha_widget_only: ("blocked", "captcha"),
+    broken_jsonld: ("unknown", "invalid-jsonld"),
+    comment_only: ("unknown", "empty-body"),
     live: ("active", "jsonld-availability"),
     out_of_stock: ("out_of_stock", "jsonld-availability"),
     discontinued: ("removed", "jsonld-availability"),
@@ -465,3 +496,52 @@ def test_registry():
     assert adapters.get("tiki").name == "tiki"
     with pytest.raises(KeyError):
         adapters.get("amazon")
+
+
+def test_cloudflare_503_is_never_removed(market):
+    market.page(listing("voso"), pages.cloudflare_page(), status=503)
+    assert market.check("voso").verdict in ("blocked", "unreachable")
+
+
+def test_shopee_url_without_an_item_is_judged_by_its_page_alone(market):
+    market.page("/shop-tra", pages.product_page("InStock"))
+    result = market.check("shopee", "/shop-tra")
+    expect(result, "active", "jsonld-availability")
+    assert len(result.evidence["requests"]) == 1
+
+
+def test_tiki_url_without_an_item_asks_no_api(market):
+    market.page("/tra-sen.html", pages.product_page("OutOfStock"))
+    expect(market.check("tiki", "/tra-sen.html"), "out_of_stock", "jsonld-availability")
+
+
+@pytest.mark.parametrize(("status", "body"), [(404, {"error": 4}), (418, "?")])
+def test_shopee_api_statuses_that_say_nothing(market, status, body):
+    market.json(API["shopee"], body, status=status)
+    market.page(listing("shopee"), pages.product_page("InStock"))
+    result = market.check("shopee")
+    expect(result, "active", "jsonld-availability")
+    assert f"API answered HTTP {status}" in result.evidence["detail"]
+
+
+def page(status: int, body: str = "", url: str = "http://sàn.test/sp/a") -> Page:
+    """A page as the engine would hand it to an adapter."""
+    return Page(url, url, status, [{"status": status, "url": url}],
+                {"content-type": "text/html"}, body.encode(), 0.0, 1)
+
+
+@pytest.mark.parametrize("status", [500, 502, 408, 429])
+def test_transient_statuses_handed_over_are_unreachable(status):
+    target = Target(1, "http://sàn.test/sp/a", "generic", "g", frozenset({"sàn.test"}))
+    finding = adapters.get("generic").judge(target, page(status, "busy"))
+    assert (finding.verdict, finding.rule) == ("unreachable", f"http-{status}")
+
+
+def test_an_api_adapter_without_an_api_judges_the_page():
+    class Plain(ApiAdapter):
+        name = "generic"
+
+    target = Target(1, "http://sàn.test/sp/a", "generic", "g", frozenset({"sàn.test"}))
+    finding = Plain().check(target, lambda url, accept=None: page(200, pages.og_page("instock")))
+    assert (finding.verdict, finding.rule) == ("active", "og-availability")
+    assert Plain().judge_json({"a": 1}).rule == "api-shape"

@@ -20,7 +20,7 @@ from tests.scrapers.pages import NAME, PRICE, jsonld, offer, product
     ("100.000 ₫ - 200.000 ₫", 100000), ("₫150.000 – ₫99.000", 99000), ("50.000~80.000", 50000),
     ("1\u00a0290\u00a0000 ₫", 1290000), ("290.000 2 hộp", 290000),
     ("", None), (None, None), ("Liên hệ", None), (0, None), ("0 ₫", None), (True, None),
-    (-5, None),
+    (-5, None), (float("nan"), None), (float("inf"), None),
 ])
 def test_parse_price(value, amount):
     assert parse_price(value) == amount
@@ -258,3 +258,21 @@ def test_jsonld_path_is_fast_on_a_50_kb_page():
     best = min(timeit.repeat(lambda: structured(html), number=20, repeat=3)) / 20
     assert structured(html).verdict == "out_of_stock"
     assert best < 0.005, f"{best * 1000:.2f} ms per page"
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    ({"@value": "Trà sen", "@language": "vi"}, "Trà sen"), (["Trà sen", "Lotus tea"], "Trà sen"),
+    (42, "Tiêu đề"), ([], "Tiêu đề"), ("   ", "Tiêu đề"),  # the <title> stands in
+])
+def test_product_name_shapes(name, title):
+    assert structured(head(jsonld({"@type": "Product", "name": name}))).title == title
+
+
+def test_odd_json_ld_is_walked_safely():
+    deep = product("InStock")
+    for _ in range(20):
+        deep = {"@type": "WebPage", "about": deep}
+    odd = {"@type": "ProductGroup", "name": NAME, "hasVariant": ["sku-1", product("SoldOut")],
+           "isRelatedTo": [1, "x", None]}
+    assert structured(head(jsonld(deep))).product is False  # too deep to be the page's product
+    assert structured(head(jsonld(odd))).verdict == "out_of_stock"
