@@ -9,7 +9,7 @@ with what the API said added to its detail.
 
 from dataclasses import replace
 
-from scrapers.adapters.base import JSON_ACCEPT, Adapter
+from scrapers.adapters.base import JSON_ACCEPT, Adapter, challenge_of
 from scrapers.model import DECISIVE, FetchError, Finding, Page, Target
 
 
@@ -61,6 +61,8 @@ class ApiAdapter(Adapter):
         try:
             body = page.json()
         except ValueError:
+            if hit := challenge_of(page, page.text()):  # a captcha page instead of JSON
+                return Finding("blocked", hit[0], f"API answered a challenge: {hit[1]}")
             return Finding("unknown", "invalid-json",
                            f"API body is not JSON: {page.body[:60]!r}")
         if not isinstance(body, dict):

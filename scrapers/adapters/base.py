@@ -3,8 +3,9 @@
 Precedence on a page (first that applies decides):
  1. a hop to a login, verify or captcha path → blocked
  2. status: 404/410 → removed; 401/403/451 → blocked; 408/429/5xx → unreachable; other → unknown
- 3. a redirect to a page that is not the same item: home/search/category → removed,
-    another item → unknown; the same item under a new slug is judged as the listing
+ 3. a redirect to a page that is not the same item: home/search/category → removed (unless
+    that page is itself a wall: blocked), another item → unknown; the same item under a new
+    slug is judged as the listing
  4. body: empty or not HTML → unknown
  5. schema.org availability (JSON-LD, microdata, OpenGraph), then the adapter's own page data
  6. challenge markup (Cloudflare, captcha, Lazada punish) → blocked
@@ -109,8 +110,11 @@ class Adapter:
             return None
         final = self.item_id(page.final_url)
         if final is None:
-            if hit := challenge_of(page, page.text()):
-                return Finding("blocked", hit[0], f"redirected to {page.final_url}, {hit[1]}")
+            # a wall shown at the home page is no sign the item went: look before saying so
+            seen = self.judge_body(page)
+            if seen.verdict == "blocked":
+                seen.detail = f"redirected to {page.final_url}, {seen.detail}"
+                return seen
             return Finding("removed", "redirect-away", f"redirected to {page.final_url}")
         original = target.item_id or self.item_id(target.url)
         if self.ids_comparable and original is not None and final != original:

@@ -213,6 +213,11 @@ def challenge_on_home(m, a):
     m.page("/", pages.cloudflare_page())
 
 
+def login_on_home(m, a):
+    m.redirect(listing(a), "/", 302)
+    m.page("/", pages.login_page())
+
+
 def app_shell(m, a):
     m.page(listing(a), pages.shell_page())
 
@@ -306,6 +311,7 @@ SHARED = {
     to_login: ("blocked", "login-wall"),
     login_200: ("blocked", "login-wall"),
     challenge_on_home: ("blocked", "cloudflare-challenge"),
+    login_on_home: ("blocked", "login-wall"),
     app_shell: ("unknown", "app-shell"),
     truncated: ("unknown", "truncated"),
     wrong_type: ("unknown", "content-type"),
@@ -386,6 +392,7 @@ def test_shopee_product_url_shape_asks_the_same_item(market):
     (("Forbidden", 403), pages.shell_page(), "blocked", "http-403"),
     ((pages.shopee_error(), 200), None, "removed", "http-404"),
     (("<html>oops", 200), pages.shell_page(), "unknown", "app-shell"),
+    ((pages.punish_page(), 200), pages.shell_page(), "blocked", "captcha"),
     (([1, 2], 200), pages.shell_page(), "unknown", "app-shell"),
     ((pages.shopee_item(5, status="banned"), 200), pages.shell_page(), "unknown", "app-shell"),
     (({"error": 0, "data": {"name": NAME}}, 200), pages.shell_page(), "unknown", "app-shell"),
