@@ -9,7 +9,7 @@ from ..models import Marketplace, MarketplaceHost
 # gentle enough for a marketplace to notice nothing, quick enough that a 100,000-listing
 # monthly run ends within one night (the arithmetic is in the README).
 SEEDED = (
-    ("Shopee", "shopee", "shopee", ("shopee.vn", "www.shopee.vn"), 2, 1.0),
+    ("Shopee", "shopee", "shopee", ("shopee.vn", "www.shopee.vn"), 2, 0.5),
     ("Lazada", "lazada", "lazada", ("lazada.vn", "www.lazada.vn"), 2, 1.0),
     ("Tiki", "tiki", "tiki", ("tiki.vn", "www.tiki.vn"), 4, 1.0),
     ("TikTok Shop", "tiktok", "tiktok", ("shop.tiktok.com", "www.tiktok.com"), 1, 2.0),
