@@ -9,12 +9,18 @@ import pytest
 from werkzeug.serving import make_server
 
 from .conftest import PASSWORD
+from .shop import FAST, LIVE, add_listings
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def app_overrides():
+    return FAST  # checks may reach the imitation shop on 127.0.0.1
 
 
 @pytest.fixture
@@ -80,3 +86,19 @@ def test_inline_validation_on_the_product_form(page):
     page.fill("#code", "LC-001")
     page.press("#code", "Tab")
     expect(page.locator("#error-code")).to_contain_text("đã dùng cho sản phẩm")
+
+
+def test_check_a_listing_and_watch_its_status_change(page, app, shop):
+    expect = sync_api.expect
+    (key,) = add_listings(app, shop, [LIVE])
+    page.goto("/products/T-000")
+    page.evaluate("window.marker = 'same page'")
+    row = page.locator(f"#listing-{key}")
+    expect(row).to_contain_text("Chưa kiểm tra")
+    row.get_by_role("button", name="Kiểm tra", exact=True).click()
+    expect(page.locator(".run-progress")).to_contain_text("Hoàn tất")
+    expect(page.locator(".run-progress progress")).to_have_attribute("value", "1")
+    expect(row).to_contain_text("Đang bán")  # the listings block refreshed itself
+    assert page.evaluate("window.marker") == "same page"
+    page.click(f"#listing-{key} a[href='/listings/{key}']")
+    expect(page.locator("#evidence")).to_contain_text("150.000 ₫")
