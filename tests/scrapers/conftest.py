@@ -15,6 +15,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers.fetch import Fetcher
+from scrapers.identity import split_host
 from scrapers.model import Settings, Target
 
 LOCAL = Settings(allowed_networks=("127.0.0.1/32",), robots=False, polite=False,
@@ -30,7 +31,7 @@ def settings(**changes) -> Settings:
 def target(url: str, *, hosts=(), marketplace: str = "cho", adapter: str = "generic",
            key=1) -> Target:
     """A target for `url` whose marketplace serves its host and `hosts`."""
-    host = url.split("/")[2]
+    host = split_host(url)[1]
     return Target(key=key, url=url, adapter=adapter, marketplace=marketplace,
                   hosts=frozenset({host, *hosts}))
 
