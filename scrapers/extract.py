@@ -10,7 +10,7 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -71,16 +71,18 @@ PHRASES = {
     ),
 }
 
+# Tag patterns stop at "<" as well as ">": on hostile markup ("<a<a<a…" without ">") each try
+# then ends at the next "<", which keeps every scan linear in the size of the page.
 _JSONLD = re.compile(
-    r"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
-    re.I | re.S)
-_META = re.compile(r"<meta\b[^>]*>", re.I)
-_ITEMPROP = re.compile(r"<[a-z][a-z0-9]*\b[^>]*\bitemprop\s*=[^>]*>([^<]*)", re.I)
+    r"<script\b[^<>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^<>]*>", re.I)
+_SCRIPT_END = re.compile(r"</script\s*>", re.I)
+_META = re.compile(r"<meta\b[^<>]*>", re.I)
+_ITEMPROP = re.compile(r"<[a-z][a-z0-9]*\b[^<>]*\bitemprop\s*=[^<>]*>([^<]*)", re.I)
 _ITEMTYPE_PRODUCT = re.compile(
     r"\bitemtype\s*=\s*[\"']?https?://schema\.org/(?:Product|ProductGroup|IndividualProduct)\b",
     re.I)
 _ATTR = re.compile(r"([a-z_:][-a-z0-9_:.]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+)", re.I)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
+_TITLE = re.compile(r"<title\b[^<>]*>([^<]*)</title\s*>", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _NUMBER = re.compile(r"\d(?:[\d.,\u00a0\u202f]*\d)?")  # no plain spaces: "290.000 2 cái"
 _CURRENCY = r"\s*(?:₫|đ|vnđ|vnd)?\s*"
@@ -199,7 +201,6 @@ class Signals:
     product: bool = False  # the page carries a product entity (any of the three kinds)
     jsonld: int = 0  # JSON-LD blocks seen
     jsonld_invalid: int = 0  # of which unreadable
-    notes: list[str] = field(default_factory=list)
 
 
 def structured(html: str) -> Signals:
@@ -245,13 +246,16 @@ def _clean(text) -> str | None:
 def _read_jsonld(html: str, signals: Signals) -> None:
     """Fill `signals` from the main Product of the page's JSON-LD blocks."""
     products: list[dict] = []
-    for match in _JSONLD.finditer(html):
+    at = 0
+    while match := _JSONLD.search(html, at):
+        end = _SCRIPT_END.search(html, match.end())
+        at = end.end() if end else len(html)
         signals.jsonld += 1
-        raw = match.group(1).strip()
+        raw = html[match.end():end.start() if end else len(html)].strip()
         raw = re.sub(r"^(?:<!--|//\s*<!\[CDATA\[)|(?:-->|//\s*\]\]>)$", "", raw).strip()
         try:
             data = json.loads(raw, strict=False)  # raw newlines inside strings are common
-        except ValueError:
+        except (ValueError, RecursionError):  # garbage, or nesting deep enough to be hostile
             signals.jsonld_invalid += 1
             continue
         _collect_products(data, products, 0)

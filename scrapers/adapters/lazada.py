@@ -26,7 +26,7 @@ class Lazada(Adapter):
         for match in _DATA.finditer(html):
             try:
                 data, _ = _DECODER.raw_decode(html, match.end())
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             skus = _find(data, "skuInfos")
             if not isinstance(skus, dict):

@@ -276,3 +276,18 @@ def test_odd_json_ld_is_walked_safely():
            "isRelatedTo": [1, "x", None]}
     assert structured(head(jsonld(deep))).product is False  # too deep to be the page's product
     assert structured(head(jsonld(odd))).verdict == "out_of_stock"
+
+
+@pytest.mark.parametrize("hostile", [
+    "<a" * 200_000 + ' itemprop="price"',
+    "<meta" * 200_000,
+    "<title>" * 200_000,
+    '<script type="application/ld+json">' * 50_000,
+    '<script type="application/ld+json">' + "[" * 100_000 + "</script>",
+])
+def test_hostile_markup_is_read_in_linear_time(hostile):
+    start = timeit.default_timer()
+    signals = structured(hostile)
+    extract.challenge(hostile)
+    assert signals.verdict is None
+    assert timeit.default_timer() - start < 1.0
