@@ -393,7 +393,10 @@ def visible_text(html: str) -> Text | None:
     password = bool(doc.xpath("//input[translate(@type,'PASWORD','pasword')='password']"))
     etree.strip_elements(doc, *_CHROME, etree.Comment, etree.ProcessingInstruction,
                          with_tail=False)
-    for element in doc.xpath("//*[@class or @id or @role]"):
+    # body/main and whatever holds the page's <h1> stay whatever their classes say
+    # (WordPress puts tokens such as "cookies-not-set" on <body>)
+    for element in doc.xpath("//body//*[(@class or @id or @role) and not(self::main)"
+                             " and not(.//h1)]"):
         if element.get("role") in _CHROME_ROLES or _OTHERS.search(
                 f"{element.get('class', '')} {element.get('id', '')}"):
             element.drop_tree()

@@ -226,6 +226,13 @@ def test_visible_text_leaves_out_chrome_and_other_products():
     assert not text.password_field
 
 
+def test_visible_text_keeps_the_product_whatever_its_containers_are_called():
+    html = ('<html><body class="single-product cookies-not-set"><div id="similar-wrap">'
+            '<h1>Trà</h1><p>Hết hàng</p></div><div class="related"><p>Mua ngay</p></div>'
+            "</body></html>")
+    assert extract.visible_text(html).area == "trà hết hàng"
+
+
 def test_visible_text_finds_a_password_field_and_survives_odd_input():
     assert extract.visible_text(pages.login_page()).password_field
     xml = '<?xml version="1.0" encoding="utf-8"?><html><body><p>Mua ngay</p></body></html>'
