@@ -53,6 +53,17 @@ def retry_after(value: str | None) -> float | None:
     return max(seconds, 0.0) if seconds == seconds else None  # NaN is garbage too
 
 
+def next_hop(url: str, location: str) -> str:
+    """Where a redirect leads: `location` read as UTF-8 (http.client decodes headers as
+    Latin-1, servers send UTF-8) and resolved against `url`; garbage stays garbage for _vet."""
+    with contextlib.suppress(UnicodeError):  # really Latin-1, or already text
+        location = location.encode("latin-1").decode("utf-8")
+    try:
+        return urljoin(url, location.strip())
+    except ValueError:  # e.g. "http://[broken/": let _vet name it a bad URL
+        return location
+
+
 def reason(exc: BaseException) -> str:
     """The innermost cause of a requests/urllib3 error, without object addresses."""
     while True:
@@ -184,7 +195,7 @@ class Fetcher:
                                 round(time.monotonic() - started, 3), tries[0])
                 if hop == self.settings.max_redirects:
                     break
-                current, host = self._vet(urljoin(current, answer.location), visit.target)
+                current, host = self._vet(next_hop(current, answer.location), visit.target)
             raise FetchError("too_many_redirects", f"more than {self.settings.max_redirects}")
         except FetchError as exc:
             exc.url, exc.chain, exc.attempts = url, chain, tries[0]

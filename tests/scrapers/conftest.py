@@ -85,10 +85,12 @@ def keep_alive(answer):
     return handle
 
 
-def response(status: int = 200, body: bytes = b"ok", headers: str = "") -> bytes:
-    """A raw HTTP/1.1 response with a Content-Length."""
-    return (f"HTTP/1.1 {status} X\r\nContent-Length: {len(body)}\r\n{headers}\r\n").encode() \
-        + body
+def response(status: int = 200, body: bytes = b"ok", headers: str | bytes = "") -> bytes:
+    """A raw HTTP/1.1 response with a Content-Length; `headers` as bytes may hold any octet."""
+    if isinstance(headers, str):
+        headers = headers.encode()
+    return b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n%s\r\n%s" % (status, len(body), headers,
+                                                                     body)
 
 
 class RawServer:

@@ -123,6 +123,12 @@ def test_adapter_failure_is_unknown(server, adapter, detail):
     assert detail in result.evidence["detail"]
 
 
+def test_tickets_of_checks_that_never_fetch_are_given_back(server):
+    config = settings(marketplaces={"cho": Politeness(concurrency=1, min_interval=0)})
+    results = run(targets_for(server, 5, adapter="raising"), config)
+    assert [r.evidence["rule"] for r in results] == ["adapter-error"] * 5
+
+
 def test_bad_url_is_unknown():
     result = check_one(Target(1, "ftp://shop.example/p", "status", "cho",
                               frozenset({"shop.example"})),

@@ -13,7 +13,7 @@ import pytest
 from werkzeug import Response
 
 from scrapers.fetch import Fetcher, reason, retry_after
-from scrapers.model import FetchError
+from scrapers.model import FetchError, Politeness
 
 from .conftest import Recorder, fetch, keep_alive, read_request, response, settings, target
 
@@ -484,3 +484,84 @@ def test_stop_cuts_a_backoff_short(server):
         with pytest.raises(FetchError, match="stopped"):
             fetcher.visit(target(server.url_for("/p")))(server.url_for("/p"))
         assert time.monotonic() - started < 1.5
+
+
+def test_unresolvable_name_is_a_connection_error():
+    def nowhere(host, port, family=0, kind=0, proto=0, flags=0):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(FetchError, match="Failed to resolve") as caught:
+        fetch("http://no-such-shop.test/p", settings(retries=1), resolver=nowhere)
+    assert caught.value.kind == "connection" and caught.value.attempts == 2
+
+
+def test_connect_timeout():
+    # A listener whose backlog is full drops further SYNs: the connect never completes.
+    listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="no connection within 0.3s") as caught:
+            fetch(f"http://127.0.0.1:{port}/p", settings(connect_timeout=0.3, retries=0))
+        assert caught.value.kind == "timeout" and time.monotonic() - started < 1.5
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_no_request_once_the_listing_is_out_of_time(server):
+    server.expect_request("/p").respond_with_data("ok")
+    with Fetcher(settings()) as fetcher:
+        visit = fetcher.visit(target(server.url_for("/p")))
+        visit.deadline.at = time.monotonic() - 1
+        with pytest.raises(FetchError, match="over the 10s") as caught:
+            visit(server.url_for("/p"))
+    assert caught.value.kind == "timeout" and not server.log
+
+
+def test_a_politeness_wait_longer_than_the_time_left_gives_up(server):
+    server.expect_request("/p").respond_with_data("ok")
+    config = settings(polite=True, jitter=0.0, total_timeout=1.0,
+                      marketplaces={"cho": Politeness(concurrency=2, min_interval=5.0)})
+    with Fetcher(config) as fetcher:
+        assert fetcher.visit(target(server.url_for("/p")))(server.url_for("/p")).status == 200
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="politeness") as caught:
+            fetcher.visit(target(server.url_for("/p")))(server.url_for("/p"))
+    assert caught.value.kind == "timeout" and time.monotonic() - started < 0.5
+    assert len(server.log) == 1
+
+
+def test_robots_txt_itself_is_never_disallowed(server):
+    server.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    page = fetch(server.url_for("/robots.txt"), robots_settings())
+    assert page.status == 200 and len(server.log) == 1
+
+
+def test_utf8_location_followed(raw_server):
+    def answer(path):
+        if path == "/p":
+            return response(301, b"", "Location: /s\xe1\xba\xa3n-ph\xe1\xba\xa9m\r\n".encode(
+                "latin-1"))
+        return response(200, path.encode())
+
+    raw = raw_server(keep_alive(answer))
+    page = fetch(f"{raw.url}/p")
+    assert page.body == b"/s%E1%BA%A3n-ph%E1%BA%A9m"
+    assert page.final_url == f"{raw.url}/sản-phẩm"
+
+
+@pytest.mark.parametrize("location", ["http://[::1/x", "http://user:pw@127.0.0.1/x"])
+def test_garbage_location_is_a_bad_url(raw_server, location):
+    raw = raw_server(keep_alive(lambda path: response(302, b"", f"Location: {location}\r\n")))
+    with pytest.raises(FetchError) as caught:
+        fetch(f"{raw.url}/p")
+    assert caught.value.kind == "bad_url" and caught.value.attempts == 1

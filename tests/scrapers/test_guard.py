@@ -148,6 +148,12 @@ def test_adapter_refuses_proxies():
     assert caught.value.kind == "refused_address"
 
 
+def test_refused_address_wins_over_robots_txt():
+    with pytest.raises(FetchError) as caught:
+        fetch("http://10.0.0.1/p", settings(robots=True))
+    assert caught.value.kind == "refused_address"
+
+
 def test_nothing_allowed_by_default(server):
     with pytest.raises(FetchError) as caught:
         fetch(server.url_for("/p"), settings(allowed_networks=()))
