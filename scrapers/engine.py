@@ -112,6 +112,7 @@ def evidence(visit: Visit, finding: Finding, error: FetchError | None, started: 
 
 
 def _clip(text) -> str | None:
+    """Text cut to MAX_TEXT characters; None stays None."""
     return None if text is None else str(text)[:MAX_TEXT]
 
 
@@ -191,14 +192,15 @@ class _Scheduler:
         wake = float("inf")
         limiter = self.fetcher.limiter
         progress = True
-        while progress and self.queues and len(self.running) < self.settings.concurrency:
+        threads = max(self.settings.concurrency, 1)
+        while progress and self.queues and len(self.running) < threads:
             progress = False
             names = list(self.queues)
             self.turn = (self.turn + 1) % len(names)
             for name in names[self.turn:] + names[:self.turn]:
-                if len(self.running) >= self.settings.concurrency:
+                if len(self.running) >= threads:
                     break
-                if self.active[name] >= self.settings.politeness(name).concurrency:
+                if self.active[name] >= max(self.settings.politeness(name).concurrency, 1):
                     continue
                 queue = self.queues[name]
                 target, host = queue[0]

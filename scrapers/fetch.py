@@ -86,6 +86,7 @@ class Deadline:
         self.at = time.monotonic() + seconds
 
     def remaining(self) -> float:
+        """Seconds left (negative once past)."""
         return self.at - time.monotonic()
 
 
@@ -100,6 +101,8 @@ class _Transient(Exception):
 
 @dataclass
 class _Answer:
+    """One response as the fetcher keeps it: the body only when it is the final one."""
+
     status: int
     headers: dict[str, str]
     body: bytes

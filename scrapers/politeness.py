@@ -25,12 +25,16 @@ class Ticket:
 
 @dataclass
 class _Marketplace:
+    """Requests in flight to one marketplace and when the next may start."""
+
     in_flight: int = 0
     next_start: float = 0.0
 
 
 @dataclass
 class _Host:
+    """A host that pushed back: how much slower it is asked, and when next."""
+
     factor: float = 1.0
     next_start: float = 0.0
 
@@ -97,8 +101,10 @@ class Limiter:
     def _wait(self, marketplace: str, host: str, now: float) -> float:
         """Seconds until a request to `host` may start; inf while a concurrency limit is hit."""
         state = self._marketplaces.get(marketplace)
-        limit = self.settings.politeness(marketplace).concurrency
-        if self._in_flight >= self.settings.concurrency or (state and state.in_flight >= limit):
+        # A limit below 1 would hold a marketplace for ever: it means one at a time.
+        limit = max(self.settings.politeness(marketplace).concurrency, 1)
+        if self._in_flight >= max(self.settings.concurrency, 1) or (
+                state and state.in_flight >= limit):
             return math.inf
         if not self.settings.polite:
             return 0.0

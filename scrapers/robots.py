@@ -19,6 +19,8 @@ NOT_FOUND = frozenset({"off_site", "too_many_redirects", "bad_url", "too_large"}
 
 @dataclass
 class _Entry:
+    """What one origin's robots.txt said, or why it could not be read."""
+
     rules: Protego | None = None  # None: everything allowed
     error: FetchError | None = None  # set: disallowed until `until`
     until: float = 0.0

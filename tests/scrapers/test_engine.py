@@ -306,3 +306,9 @@ def test_breaker_defaults():
     assert not breaker.tripped("sendo")
     breaker.record("sendo", "unknown")
     assert breaker.tripped("sendo")
+
+
+def test_zero_limits_mean_one_at_a_time(server):
+    server.expect_request("/p").respond_with_data("ok")
+    config = settings(concurrency=0, marketplaces={"cho": Politeness(0, 0)})
+    assert [r.verdict for r in run(targets_for(server, 3), config)] == ["active"] * 3
