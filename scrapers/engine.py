@@ -19,7 +19,9 @@ from .identity import UrlError, split_host
 from .model import VERDICTS, FetchError, Finding, Page, Result, Settings, Target
 from .politeness import Ticket
 
-READ_AHEAD = 1024  # targets read ahead of the checks: enough to find work for every marketplace
+# Targets read ahead of the checks (a few MB): when a slow marketplace's listings pile up in
+# the window, the others still find work in it for a long while. Bounded, so memory stays flat.
+READ_AHEAD = 8192
 MAX_TEXT = 300  # characters of a quoted detail kept in evidence
 MAX_REQUESTS = 10  # GETs listed in evidence, the last ones
 IDLE = 0.5  # seconds between looks at the queues when nothing runs and nothing may start

@@ -30,8 +30,11 @@ DRAIN = 64 * 1024  # an unused body is read this far so its connection can serve
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
-def retryable(status: int) -> bool:
-    """Statuses that say "not now" rather than anything about the listing."""
+def retryable(status: int, headers: dict[str, str] | None = None) -> bool:
+    """Statuses that say "not now" rather than anything about the listing; a Cloudflare
+    challenge served as 503 is an answer (blocked) for the adapter to read, not a hiccup."""
+    if headers and headers.get("cf-mitigated", "").lower() == "challenge":
+        return False
     return status in (408, 429) or 500 <= status <= 599
 
 
@@ -94,9 +97,10 @@ class _Transient(Exception):
     """A failure worth another try."""
 
     def __init__(self, kind: str, detail: str, *, wait: float | None = None,
-                 throttled: bool | None = None):
+                 throttled: bool | None = None, status: int | None = None):
         super().__init__(detail)
         self.kind, self.detail, self.wait, self.throttled = kind, detail, wait, throttled
+        self.status = status  # the HTTP status, when an answer came
 
 
 @dataclass
@@ -201,6 +205,8 @@ class Fetcher:
                 current, host = self._vet(next_hop(current, answer.location), visit.target)
             raise FetchError("too_many_redirects", f"more than {self.settings.max_redirects}")
         except FetchError as exc:
+            if exc.status is not None:  # the hop that kept failing belongs in the evidence
+                chain.append({"status": exc.status, "url": current})
             exc.url, exc.chain, exc.attempts = url, chain, tries[0]
             exc.elapsed = round(time.monotonic() - started, 3)
             raise
@@ -248,13 +254,15 @@ class Fetcher:
             except _Transient as failure:
                 if failure.wait is not None and failure.wait > settings.max_retry_after:
                     raise FetchError(failure.kind, f"{failure.detail}, Retry-After "
-                                     f"{failure.wait:.0f}s is too long") from None
+                                     f"{failure.wait:.0f}s is too long",
+                                     status=failure.status) from None
                 if retry == settings.retries:
-                    raise FetchError(failure.kind, f"{failure.detail} ({tries[0]} tries)") from None
+                    raise FetchError(failure.kind, f"{failure.detail} ({tries[0]} tries)",
+                                     status=failure.status) from None
                 wait = settings.backoff * 2 ** retry if failure.wait is None else failure.wait
                 if wait >= visit.deadline.remaining():
-                    raise FetchError(failure.kind, f"{failure.detail}, no time left to retry"
-                                     ) from None
+                    raise FetchError(failure.kind, f"{failure.detail}, no time left to retry",
+                                     status=failure.status) from None
                 if self._stopped.wait(wait):
                     raise FetchError("timeout", "the run was stopped") from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -275,9 +283,10 @@ class Fetcher:
         try:
             answer = self._request(url, visit, accept, limit, truncate)
             throttled = answer.status in THROTTLING
-            if retryable(answer.status):
+            if retryable(answer.status, answer.headers):
                 raise _Transient("status", f"HTTP {answer.status}", throttled=throttled,
-                                 wait=retry_after(answer.headers.get("retry-after")))
+                                 wait=retry_after(answer.headers.get("retry-after")),
+                                 status=answer.status)
             return answer
         except _Transient as failure:
             throttled = failure.throttled
@@ -319,7 +328,7 @@ class Fetcher:
             status = response.status_code
             headers = {key.lower(): value for key, value in response.headers.items()}
             location = headers.get("location") if status in REDIRECTS else None
-            if location is not None or retryable(status):
+            if location is not None or retryable(status, headers):
                 self._drain(response, visit)
                 return _Answer(status, headers, b"", location)
             length = headers.get("content-length", "")

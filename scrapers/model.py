@@ -125,10 +125,11 @@ class FetchError(Exception):
     }
 
     def __init__(self, kind: str, detail: str = "", *, url: str = "", chain=None,
-                 attempts: int = 1, elapsed: float = 0.0):
+                 attempts: int = 1, elapsed: float = 0.0, status: int | None = None):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
+        self.status = status  # the last HTTP status, when the failure was one
         self.url = url
         self.chain = list(chain or [])
         self.attempts = attempts

@@ -85,7 +85,8 @@ class Adapter:
         """What the final HTTP status alone says; None for a success to look into."""
         status = page.status
         # a challenge page is no answer about the item, whatever its status
-        if status in (404, 410, 401, 403, 451) and (hit := challenge_of(page, page.text())):
+        if (status in (404, 410, 401, 403, 451, 503)
+                and (hit := challenge_of(page, page.text()))):
             return Finding("blocked", hit[0], f"HTTP {status}, {hit[1]}")
         if status in (404, 410):
             return Finding("removed", f"http-{status}", f"HTTP {status} at {page.final_url}")

@@ -505,9 +505,19 @@ def test_registry():
         adapters.get("amazon")
 
 
-def test_cloudflare_503_is_never_removed(market):
+def test_cloudflare_503_challenge_is_blocked_at_once(market):
+    market.page(listing("voso"), pages.cloudflare_page(), status=503,
+                headers={"cf-mitigated": "challenge"})
+    result = market.check("voso")
+    expect(result, "blocked", "cloudflare-challenge")
+    assert result.evidence["attempts"] == 1  # an answer, not a hiccup to retry
+
+
+def test_a_persistent_503_is_unreachable_with_its_status_in_the_chain(market):
     market.page(listing("voso"), pages.cloudflare_page(), status=503)
-    assert market.check("voso").verdict in ("blocked", "unreachable")
+    result = market.check("voso")
+    expect(result, "unreachable", "fetch-status")
+    assert result.evidence["chain"] == [{"status": 503, "url": result.evidence["url"]}]
 
 
 def test_shopee_url_without_an_item_is_judged_by_its_page_alone(market):
