@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
 def register_templating(app: Flask) -> None:
     """Globals every template may use."""
     from . import models
+    from .checks.rules import rule_text
     from .text import fold
 
     app.jinja_env.globals.update(
@@ -92,6 +93,7 @@ def register_templating(app: Flask) -> None:
         freshness_days=app.config["FRESHNESS_DAYS"],
     )
     app.jinja_env.filters["fold"] = fold
+    app.jinja_env.filters["rule_text"] = rule_text
 
     @app.context_processor
     def inject_user() -> dict:

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from ocop.checks import runner
 from ocop.checks.record import State, apply
+from ocop.checks.rules import RULES, rule_text
 from ocop.extensions import db
 from ocop.models import Check, CheckRun, Listing, Marketplace, utcnow
+from scrapers.model import FetchError
 from tests.shop import BLOCKED, DOWN, FAST, GONE, LIVE, SOLD_OUT, add_listings
 
 
@@ -192,3 +194,14 @@ def test_stale_listings_are_those_not_verified_within_the_window():
     assert not Listing(last_checked_at=now, verified_at=now - timedelta(days=44)).stale(45, now)
     assert Listing(last_checked_at=now, verified_at=None).stale(45, now)
     assert not Listing().stale(45, now)  # never checked: not stale, just unchecked
+
+
+def test_every_rule_reads_as_words(app):
+    with app.test_request_context():
+        assert rule_text("http-404") == "Sàn trả mã 404: trang không tồn tại"
+        assert rule_text("http-503") == "Sàn trả mã HTTP 503"
+        assert rule_text("api-http-500") == "Sàn trả mã HTTP 500"
+        assert rule_text("a-new-rule") == "a-new-rule"
+        assert rule_text(None) == ""
+        for kind in FetchError.VERDICT_OF:  # every way a fetch can fail has its words
+            assert f"fetch-{kind}" in RULES
