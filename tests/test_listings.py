@@ -117,9 +117,12 @@ def test_officer_removes_a_listing_inline(officer, app, catalogue):
     assert officer.get(f"/listings/{listing_id}").status_code == 404
 
 
-def test_listing_link_leads_to_its_product(officer, app, catalogue):
+def test_listing_page_links_its_product_and_says_it_was_never_checked(officer, app, catalogue,
+                                                                      client):
     with app.app_context():
         listing_id = db.session.scalar(db.select(Listing.id).filter_by(item_id="1.2"))
-    response = officer.get(f"/listings/{listing_id}")
-    assert response.status_code == 302
-    assert "/products/LC-001#listing-" in response.headers["Location"]
+    page = assert_full_page(officer.get(f"/listings/{listing_id}"), "listing")
+    assert page.find("a", href="/products/LC-001") is not None
+    assert "chưa được kiểm tra lần nào" in page.find(id="listing").text
+    assert "Chưa kiểm tra" in page.find(id="listing-status").text
+    assert client.get(f"/listings/{listing_id}").status_code == 302  # sign in first
