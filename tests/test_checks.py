@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from ocop.checks import runner
 from ocop.checks.record import State, apply
 from ocop.checks.rules import RULES, rule_text
+from ocop.checks.settings import allowed_networks, engine_settings
 from ocop.extensions import db
 from ocop.models import Check, CheckRun, Listing, Marketplace, utcnow
-from scrapers.model import FetchError
+from scrapers.model import FetchError, Politeness
 from tests.shop import BLOCKED, DOWN, FAST, GONE, LIVE, SOLD_OUT, add_listings
 
 
@@ -205,3 +206,24 @@ def test_every_rule_reads_as_words(app):
         assert rule_text(None) == ""
         for kind in FetchError.VERDICT_OF:  # every way a fetch can fail has its words
             assert f"fetch-{kind}" in RULES
+
+
+def test_workers_sharing_a_run_share_each_marketplace_politeness(app):
+    with app.app_context():
+        alone, shared = engine_settings(), engine_settings(workers=3)
+    assert alone.politeness("postmart") == Politeness(4, 0.5)
+    assert shared.politeness("postmart") == Politeness(1, 1.5)
+    assert shared.politeness("tiktok") == Politeness(1, 6.0)
+
+
+def test_engine_settings_name_the_operator_and_parse_networks(app):
+    app.config.update(SCRAPER_CONTACT="sct@laocai.gov.vn",
+                      SCRAPER_ALLOWED_NETWORKS="127.0.0.1/32, ::1/128")
+    with app.app_context():
+        settings = engine_settings()
+    assert settings.user_agent == ("OCOPListingTracker/0.1 (OCOP listing verification for "
+                                   "Lao Cai province; +sct@laocai.gov.vn)")
+    assert settings.allowed_networks == ("127.0.0.1/32", "::1/128")
+    assert settings.accept_language.startswith("vi-VN")
+    with pytest.raises(ValueError):
+        allowed_networks("127.0.0.300/32")

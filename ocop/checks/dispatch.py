@@ -6,7 +6,7 @@ import threading
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Dependency
 from sqlalchemy import and_
 
@@ -26,6 +26,12 @@ def queue() -> Queue:
     """The check queue on the configured Redis."""
     connection = Redis.from_url(current_app.config["REDIS_URL"])
     return Queue(current_app.config["RQ_QUEUE"], connection=connection)
+
+
+def workers() -> int:
+    """How many worker processes listen on the queue (they share each marketplace's limits)."""
+    jobs_queue = queue()
+    return max(1, Worker.count(connection=jobs_queue.connection, queue=jobs_queue))
 
 
 def enqueue(run: CheckRun) -> int:
@@ -54,7 +60,7 @@ def check_chunk(run_id: int, listing_ids: list[int]) -> None:
         run = runner.begin(run_id)
         condition = and_(Listing.id.in_(listing_ids), scope.in_scope(run),
                          scope.unchecked(run_id))
-        runner.check_pass(run_id, condition)
+        runner.check_pass(run_id, condition, workers=workers())
     finally:
         db.session.remove()  # the worker's next job starts with a clean session
 

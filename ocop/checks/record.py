@@ -86,8 +86,9 @@ def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str]
         listings.append({"key": result.target.key, "verdict": result.verdict, "at": at,
                          "evidence": result.evidence, **after.__dict__})
     if checks:
-        db.session.execute(insert(Check), checks)
-        db.session.connection().execute(_UPDATE, listings)
+        connection = db.session.connection()  # plain executemany: no ORM bookkeeping per row
+        connection.execute(insert(Check.__table__), checks)
+        connection.execute(_UPDATE, listings)
     values = {"heartbeat_at": utcnow()}
     if counts[None]:
         values["paused"] = CheckRun.paused + counts[None]

@@ -86,13 +86,13 @@ def begin(run_id: int) -> CheckRun:
     return run
 
 
-def check_pass(run_id: int, condition, *, concurrency: int | None = None,
+def check_pass(run_id: int, condition, *, concurrency: int | None = None, workers: int = 1,
                on_progress: Callable[[int], None] | None = None) -> None:
     """Check every listing matching `condition` once and record the results in batches."""
     breaker = load_breaker(run_id)
     degraded = set(db.session.get(CheckRun, run_id).degraded)
     results = check_many(scope.targets(condition, scope.hosts_by_marketplace()),
-                         engine_settings(concurrency), paused=degraded.__contains__)
+                         engine_settings(concurrency, workers), paused=degraded.__contains__)
     for batch in batches(tripping(results, breaker, degraded)):
         counts = record(run_id, batch, phase=1, degraded=degraded,
                         confirm_after=confirm_after())

@@ -34,8 +34,9 @@ def allowed_networks(value) -> tuple[str, ...]:
     return networks
 
 
-def engine_settings(concurrency: int | None = None) -> Settings:
-    """Settings for one run, with each enabled marketplace's own politeness."""
+def engine_settings(concurrency: int | None = None, workers: int = 1) -> Settings:
+    """Settings for one run, with each marketplace's own politeness; when `workers` processes
+    share a run (RQ), each takes its part, so the marketplace sees the limits it was given."""
     config = current_app.config
     rows = db.session.execute(select(Marketplace.slug, Marketplace.concurrency,
                                      Marketplace.min_interval))
@@ -49,5 +50,6 @@ def engine_settings(concurrency: int | None = None) -> Settings:
         robots=bool(config["SCRAPER_ROBOTS"]),
         polite=bool(config["SCRAPER_POLITE"]),
         concurrency=concurrency or int(config["SCRAPER_CONCURRENCY"]),
-        marketplaces={slug: Politeness(n, interval) for slug, n, interval in rows},
+        marketplaces={slug: Politeness(max(1, n // workers), interval * workers)
+                      for slug, n, interval in rows},
     )
