@@ -37,16 +37,6 @@ ALL = list(PATHS)
 API = {"shopee": "/api/v4/item/get", "tiki": "/api/v2/products/789"}
 
 
-@pytest.fixture(scope="module")
-def httpd():
-    """One server on 127.0.0.1 for the module; handlers are cleared per test."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
 class Market:
     """An imitation marketplace on the test server."""
 
@@ -88,10 +78,9 @@ class Market:
 
 
 @pytest.fixture
-def market(httpd):
-    httpd.clear()
-    yield Market(httpd)
-    httpd.clear()
+def market(server):
+    """An imitation marketplace on the shared local server, with no pages yet."""
+    return Market(server)
 
 
 def expect(result, verdict: str, rule: str):
