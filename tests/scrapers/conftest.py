@@ -200,3 +200,11 @@ class Recorder:
     def gaps(self) -> list[float]:
         starts = sorted(self.starts)
         return [b - a for a, b in zip(starts, starts[1:], strict=False)]
+
+
+@pytest.fixture
+def market(server):
+    """An imitation marketplace on the shared local server, with no pages yet."""
+    from tests.scrapers.market import Market
+
+    return Market(server)
