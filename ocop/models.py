@@ -252,11 +252,13 @@ class Listing(Versioned, db.Model):
     )
 
     def stale(self, freshness_days: int, now: datetime | None = None) -> bool:
-        """Checked at some point but not verified decisively within the freshness window."""
+        """Checked, but not verified decisively for longer than the freshness window (counted
+        from when it was added, if it never was); a listing never checked is just unchecked."""
         if self.last_checked_at is None:
             return False
-        cutoff = (now or utcnow()) - timedelta(days=freshness_days)
-        return self.verified_at is None or self.verified_at < cutoff
+        now = now or utcnow()
+        since = self.verified_at or self.created_at or now
+        return since < now - timedelta(days=freshness_days)
 
     def __str__(self) -> str:
         return self.canonical_url

@@ -105,3 +105,12 @@ def test_listing_history_pages_as_a_fragment(app, shop, officer, producer_client
     # The producer sees their own listing's history, without the officer's buttons.
     page = assert_full_page(producer_client.get(f"/listings/{key}"), "listing")
     assert page.find(attrs={"hx-post": f"/checks/listings/{key}"}) is None
+
+
+def test_a_listing_never_verified_shows_what_its_check_saw(app, shop, officer):
+    (key,) = add_listings(app, shop, [BLOCKED])
+    poll(officer, int(officer.post(f"/checks/listings/{key}").location.split("/")[-1]))
+    status = assert_full_page(officer.get(f"/listings/{key}"), "listing").find(id="listing-status")
+    assert "Bị chặn" in status.text and "chưa xác minh được lần nào" in status.text
+    assert "Chưa kiểm tra" not in status.text
+    assert "Quá hạn xác minh" not in status.text  # added today: not stale yet

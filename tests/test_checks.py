@@ -193,7 +193,11 @@ def test_stale_listings_are_those_not_verified_within_the_window():
     checked = Listing(last_checked_at=now, verified_at=now - timedelta(days=46))
     assert checked.stale(45, now)
     assert not Listing(last_checked_at=now, verified_at=now - timedelta(days=44)).stale(45, now)
-    assert Listing(last_checked_at=now, verified_at=None).stale(45, now)
+    never_verified = Listing(last_checked_at=now, verified_at=None)
+    never_verified.created_at = now - timedelta(days=46)
+    assert never_verified.stale(45, now)
+    never_verified.created_at = now - timedelta(days=2)  # added lately: give it time
+    assert not never_verified.stale(45, now)
     assert not Listing().stale(45, now)  # never checked: not stale, just unchecked
 
 
