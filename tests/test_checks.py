@@ -231,3 +231,17 @@ def test_engine_settings_name_the_operator_and_parse_networks(app):
     assert settings.accept_language.startswith("vi-VN")
     with pytest.raises(ValueError):
         allowed_networks("127.0.0.300/32")
+
+
+def test_a_listing_the_engine_cannot_handle_is_reported_and_the_run_goes_on(app, shop):
+    odd, fine = add_listings(app, shop, [LIVE], [LIVE], status="active")
+    with app.app_context():  # a malformed address that slipped into the registry
+        db.session.execute(db.update(Listing).where(Listing.id == odd).values(
+            canonical_url="http://[::1/broken"))
+        db.session.commit()
+    run = run_all(app)
+    assert run.state == "done" and run.summary["checked"] == 2
+    item = listing(app, odd)
+    assert (item.status, item.last_verdict) == ("active", "unknown")
+    assert item.evidence["rule"] == "fetch-bad_url" and item.evidence["error"]["detail"]
+    assert listing(app, fine).last_verdict == "active"
