@@ -14,7 +14,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select
 
-from ocop.checks import dispatch, runner
+from ocop.checks import dispatch, runner, scope
 from ocop.checks.cli import watch
 from ocop.extensions import db
 from ocop.models import Check, CheckRun, Listing, Marketplace
@@ -123,11 +123,16 @@ def redis_queue(app):
     Queue(name, connection=Redis.from_url(REDIS)).delete(delete_jobs=True)
 
 
-def test_a_run_on_rq_workers_gives_the_same_results(app, shop, redis_queue, database_uri):
+def test_a_run_on_rq_workers_gives_the_same_results(app, shop, redis_queue, database_uri,
+                                                     monkeypatch):
     ids = add_listings(app, shop, *SCRIPTS)
-    queued = invoke(app, "--all", "--no-wait", "--json")
+    monkeypatch.setattr(scope, "PAGE", 4)  # listings read a few at a time...
+    monkeypatch.setattr(dispatch, "CHUNK", 2)  # ...and split into three jobs
+    queued = invoke(app, "--all", "--no-wait")
     assert queued.exit_code == 0, queued.output
-    run_id = json.loads(queued.output)["run"]
+    assert "Đã xếp 3 việc" in queued.output
+    with app.app_context():
+        run_id = db.session.scalar(select(CheckRun.id))
     env = environment(database_uri, REDIS_URL=REDIS, RQ_QUEUE=redis_queue)
     workers = [subprocess.Popen(ocop("worker", "--burst"), env=env) for _ in range(2)]
     for worker in workers:
@@ -154,3 +159,22 @@ def test_the_cli_waits_for_workers_and_shows_the_same_summary(app, shop, redis_q
 def test_worker_needs_redis(app):
     result = app.test_cli_runner().invoke(args=["ocop", "worker", "--burst"])
     assert result.exit_code == 2 and "OCOP_REDIS_URL" in result.output
+
+
+def test_a_second_check_of_the_same_scope_waits_for_the_first(app, shop):
+    add_listings(app, shop, [LIVE])
+    with app.app_context():
+        run_id = runner.begin(runner.start("due", origin="test")[0].id).id
+    refused = invoke(app)
+    assert refused.exit_code == 1
+    assert f"Lượt kiểm tra #{run_id} cùng phạm vi đang chạy" in refused.output
+
+
+def test_an_abandoned_run_is_resumed_by_the_next_check(app, shop):
+    add_listings(app, shop, [LIVE], [LIVE])
+    app.config["RUN_STALE_SECONDS"] = 0
+    with app.app_context():
+        run_id = runner.start("due", origin="test")[0].id
+    resumed = invoke(app)
+    assert resumed.exit_code == 0
+    assert f"Tiếp tục lượt kiểm tra #{run_id}: đã xong 0/2 gian hàng." in resumed.output

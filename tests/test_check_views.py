@@ -5,7 +5,7 @@ import time
 import pytest
 
 from ocop.extensions import db
-from ocop.models import CheckRun
+from ocop.models import CheckRun, Marketplace
 from tests.helpers import HTMX, assert_fragment, assert_full_page, soup
 from tests.shop import BLOCKED, FAST, LIVE, add_listings
 
@@ -74,9 +74,16 @@ def test_starting_a_run_from_the_checks_page(app, shop, officer):
     assert "Chọn sàn cần kiểm tra." in refused.text
     with app.app_context():
         assert db.session.scalar(db.select(CheckRun.id)) is None  # the refusal started nothing
-    response = officer.post("/checks/", data={"scope": "all"}, headers=HTMX)
+    with app.app_context():
+        marketplace_id = db.session.scalar(db.select(Marketplace.id).filter_by(slug="cho-thu"))
+    response = officer.post("/checks/", data={"scope": "marketplace",
+                                              "marketplace": str(marketplace_id)}, headers=HTMX)
     run_id = int(assert_fragment(response, "start").find("article")["id"].split("-")[1])
-    poll(officer, run_id)
+    assert "2/2 gian hàng" in poll(officer, run_id).text
+    with app.app_context():
+        run = db.session.get(CheckRun, run_id)
+        assert (run.scope, run.scope_id, run.scope_label, run.total) == (
+            "marketplace", marketplace_id, "Chợ thử", 2)
     blocked = officer.get(f"/checks/{run_id}?verdict=blocked", headers=HTMX)
     rows = assert_fragment(blocked, "run-checks").select("tbody tr")
     assert len(rows) == 1 and "Bị chặn" in rows[0].text
