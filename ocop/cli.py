@@ -154,7 +154,8 @@ def export_command(path: str) -> None:
 @click.option("--all", "everything", is_flag=True,
               help="Every listing, not only those without a result this month.")
 @click.option("--concurrency", type=click.IntRange(1, 256),
-              help="Requests in flight over all marketplaces (default OCOP_SCRAPER_CONCURRENCY).")
+              help="Requests in flight here over all marketplaces (default "
+                   "OCOP_SCRAPER_CONCURRENCY; workers use their own setting).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @click.option("--wait/--no-wait", default=True,
               help="With OCOP_REDIS_URL: wait for the workers to finish (default) or not.")

@@ -19,6 +19,7 @@ JOB_TIMEOUT = 6 * 3600  # a chunk at the slowest politeness; the finishing job w
 
 
 def enabled() -> bool:
+    """Whether runs go to workers through Redis (OCOP_REDIS_URL is set)."""
     return bool(current_app.config["REDIS_URL"])
 
 

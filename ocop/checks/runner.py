@@ -166,6 +166,7 @@ def fail(run_id: int, exc: BaseException) -> None:
 
 
 def confirm_after() -> timedelta:
+    """How far apart two not-found observations must be to mark a listing removed."""
     return timedelta(seconds=float(current_app.config["REMOVAL_CONFIRM_SECONDS"]))
 
 

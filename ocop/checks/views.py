@@ -53,6 +53,7 @@ def index():
 
 
 def get_run(run_id: int) -> CheckRun:
+    """The run with `run_id`, else 404."""
     return db.get_or_404(CheckRun, run_id)
 
 
