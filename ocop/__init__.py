@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from .history.views import bp as history
     from .home.views import bp as home
     from .listings.views import bp as listings
+    from .lookup.views import bp as lookup
     from .marketplaces.views import bp as marketplaces
     from .producers.views import bp as producers
     from .products.views import bp as products
@@ -71,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
-               history, checks):
+               history, checks, lookup):
         app.register_blueprint(bp)
 
 

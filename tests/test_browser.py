@@ -36,22 +36,28 @@ def live_server(app, catalogue):
 
 
 @pytest.fixture
-def page(live_server):
-    """A signed-in officer's browser tab."""
+def browser():
+    """Debian's Chromium, headless."""
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        tab = browser.new_page(base_url=live_server)
-        tab.set_default_timeout(10_000)
-        tab.goto("/login")
-        tab.fill("#email", "officer@example.vn")
-        tab.fill("#password", PASSWORD)
-        tab.click("main button[type=submit]")
-        tab.wait_for_selector("#results")
-        yield tab
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A signed-in officer's browser tab."""
+    tab = browser.new_page(base_url=live_server)
+    tab.set_default_timeout(10_000)
+    tab.goto("/login")
+    tab.fill("#email", "officer@example.vn")
+    tab.fill("#password", PASSWORD)
+    tab.click("main button[type=submit]")
+    tab.wait_for_selector("#results")
+    return tab
 
 
 def test_search_as_you_type_without_diacritics(page):
@@ -102,3 +108,18 @@ def test_check_a_listing_and_watch_its_status_change(page, app, shop):
     assert page.evaluate("window.marker") == "same page"
     page.click(f"#listing-{key} a[href='/listings/{key}']")
     expect(page.locator("#evidence")).to_contain_text("150.000 ₫")
+
+
+def test_public_look_up_on_a_phone(browser, live_server):
+    expect = sync_api.expect
+    phone = browser.new_page(base_url=live_server, viewport={"width": 390, "height": 844},
+                             is_mobile=True, has_touch=True)
+    phone.set_default_timeout(10_000)
+    phone.goto("/")
+    phone.get_by_role("button", name="Tra cứu gian hàng").click()  # a link styled as one
+    phone.fill("#q", "che bat tien")  # no diacritics, as people type on a phone
+    expect(phone.locator("#product-LC-001")).to_contain_text("Chè Bát tiên Hướng Tâm")
+    expect(phone).to_have_url(re.compile(r"/tra-cuu/\?q=che\+bat\+tien$"))
+    expect(phone.locator("#product-LC-001 .lookup-listings li")).to_contain_text("Shopee")
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
