@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the app."""
+    from .api.views import bp as api
     from .auth.views import bp as auth
     from .checks.views import bp as checks
     from .history.views import bp as history
@@ -72,7 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
-               history, checks, lookup):
+               history, checks, lookup, api):
         app.register_blueprint(bp)
 
 

@@ -388,6 +388,31 @@ class User(UserMixin, Versioned, db.Model):
         return self.email
 
 
+class ApiToken(db.Model):
+    """A key to the JSON API: shown once when made, kept only as its SHA-256 hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def active(self) -> bool:
+        """Whether the token still opens the API."""
+        return self.revoked_at is None
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+
 class AuditEntry(db.Model):
     """One create, update or delete of a record: who, when, and the values before and after."""
 

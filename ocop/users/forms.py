@@ -1,6 +1,7 @@
 """The user account form."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -42,3 +43,11 @@ class UserForm(RecordForm):
         data["producer"] = self.producer_record
         data["name"] = (data["name"] or "").strip() or None
         return data
+
+
+class TokenForm(FlaskForm):
+    """Name a new API key, so its owner can tell it from the others later."""
+
+    name = StringField(_l("Tên khoá"), validators=[DataRequired(), Length(max=100)],
+                       filters=[strip],
+                       description=_l("Ví dụ: “Báo cáo tháng của Sở” hoặc tên máy chạy."))

@@ -1,15 +1,17 @@
-"""User administration: the account list, the account form, deactivating and reactivating."""
+"""User administration (the account list, the account form, deactivating and reactivating)
+and each officer's own API keys."""
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import web
+from ..api import tokens
 from ..errors import Invalid
 from ..extensions import db
-from ..models import ROLES, User
+from ..models import ROLES, ApiToken, User
 from ..products.forms import producer_choice
 from ..web import (
     page_number,
@@ -19,7 +21,7 @@ from ..web import (
     wants_fragment,
 )
 from . import operations
-from .forms import UserForm
+from .forms import TokenForm, UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -91,3 +93,34 @@ def toggle(user_id: int):
     else:
         flash(_("Đã khoá tài khoản %(email)s.", email=user.email), "success")
     return redirect(url_for("users.index"), 303)
+
+
+@bp.route("/me/api-keys", methods=["GET", "POST"])
+@role_required("officer")
+def api_keys():
+    """The signed-in officer's API keys; a new key's secret is shown on this answer only."""
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            _token, secret = tokens.create_token(current_user, form.name.data)
+        except Invalid as exc:
+            web.add_errors(form, exc.errors)
+        else:
+            form = TokenForm(formdata=None)
+    return render("users/api_keys.html", "keys", form=form, secret=secret,
+                  keys=tokens.user_tokens(current_user))
+
+
+@bp.post("/me/api-keys/<int:token_id>/revoke")
+@role_required("officer")
+def revoke_api_key(token_id: int):
+    """Revoke one of the signed-in user's own keys; htmx swaps its row in place."""
+    token = db.get_or_404(ApiToken, token_id)
+    if token.user_id != current_user.id:
+        abort(404)  # another user's key: not even its existence is told
+    tokens.revoke_token(token)
+    if wants_fragment():
+        return partial("users/_api_key_row.html", key=token)
+    flash(_("Đã thu hồi khoá %(prefix)s…", prefix=token.prefix), "success")
+    return redirect(url_for("users.api_keys"), 303)

@@ -1,0 +1,107 @@
+"""Time the JSON API's list and detail endpoints on a 20,000-product registry.
+
+The registry (20,000 products, 5,000 producers, 100,000 listings) is loaded straight into the
+database, then many GET /api/v1/… requests go through the Flask test client, without a token
+(public fields) and with an officer's token: the times are server-side (routing, queries,
+JSON), without network.
+
+    .venv/bin/python -m bench.api --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
+"""
+
+import argparse
+import random
+import statistics
+import time
+
+from bench.dataset import generate, load_database
+from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.product_list import TERMS
+
+
+def prepare(uri: str, sizes: tuple[int, int, int]) -> str:
+    """Load the registry and an officer account; the officer's API token."""
+    started = time.perf_counter()
+    load_database(generate(*sizes), uri)
+    from ocop import create_app
+    from ocop.api.tokens import create_token
+    from ocop.extensions import db
+    from ocop.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        officer = User(email="officer@bench.vn", role="officer", password_hash="-")
+        db.session.add(officer)
+        db.session.commit()
+        _token, secret = create_token(officer, "bench")
+        db.engine.dispose()
+    print(f"loaded {sizes} in {time.perf_counter() - started:.1f} s", flush=True)
+    return secret
+
+
+def endpoints(count: int, products: int, seed: int = 7) -> list[tuple[str, list[str]]]:
+    """Per endpoint, `count` addresses to ask for."""
+    rng = random.Random(seed)
+    return [
+        ("products?q=…", [f"/api/v1/products?q={rng.choice(TERMS).replace(' ', '+')}"
+                          for _ in range(count)]),
+        ("products/<code>", [f"/api/v1/products/LC-{rng.randint(1, products):05d}"
+                             for _ in range(count)]),
+        ("listings?status=active", [f"/api/v1/listings?status=active&page={rng.randint(1, 20)}"
+                                    for _ in range(count)]),
+    ]
+
+
+def timed(client, url: str, headers: dict) -> float:
+    """One request's time in ms."""
+    started = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.text[:200])
+    return elapsed
+
+
+def measure(uri: str, secret: str, count: int, products: int) -> list[tuple]:
+    """Per endpoint, public and with the officer's token: median and 95th percentile in ms."""
+    from ocop import create_app
+
+    client = create_app({"SQLALCHEMY_DATABASE_URI": uri}).test_client()
+    results = []
+    for name, urls in endpoints(count, products):
+        for label, headers in (("public", {}),
+                               ("officer token", {"Authorization": f"Bearer {secret}"})):
+            for url in urls[:20]:  # warm the caches and the connection pool
+                timed(client, url, headers)
+            times = sorted(timed(client, url, headers) for url in urls)
+            results.append((name, label, statistics.median(times),
+                            times[int(len(times) * 0.95) - 1], len(times)))
+    return results
+
+
+def main() -> None:
+    """Load and measure each backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    backend_arguments(parser)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    sizes = (args.products, args.producers, args.listings)
+    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
+    if args.postgresql:
+        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
+    rows = []
+    for name, fresh in backends:
+        uri = fresh()
+        secret = prepare(uri, sizes)
+        for endpoint, label, median, p95, n in measure(uri, secret, args.requests,
+                                                       args.products):
+            rows.append((name, endpoint, label, median, p95, n))
+            print(f"{name:<10} {endpoint:<24} {label:<14} median {median:7.1f} ms   "
+                  f"p95 {p95:7.1f} ms   ({n} requests)", flush=True)
+    print("\n| database | endpoint | caller | median ms | p95 ms | requests |"
+          "\n|---|---|---|---:|---:|---:|")
+    for name, endpoint, label, median, p95, n in rows:
+        print(f"| {name} | `{endpoint}` | {label} | {median:.1f} | {p95:.1f} | {n} |")
+
+
+if __name__ == "__main__":
+    main()

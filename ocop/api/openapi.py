@@ -1,0 +1,179 @@
+"""The OpenAPI 3.1 document of the API, built from the same constants the views check against."""
+
+from ..models import (
+    CATEGORIES,
+    LISTING_STATUSES,
+    PRODUCER_KINDS,
+    PRODUCT_STATUSES,
+    RUN_SCOPES,
+    RUN_STATES,
+)
+
+
+def ref(name: str) -> dict:
+    """A reference to a schema of the document."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(kind: str, **more) -> dict:
+    """A value of JSON type `kind`, or null."""
+    return {"type": [kind, "null"], **more}
+
+
+def obj(required: dict, optional: dict | None = None, description: str = "") -> dict:
+    """An object whose `required` properties are always present; `optional` ones sometimes."""
+    schema = {"type": "object", "required": list(required),
+              "properties": {**required, **(optional or {})}}
+    return {"description": description, **schema} if description else schema
+
+
+STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TIME = nullable("string", format="date-time", description="UTC, ISO 8601 with Z")
+LISTING_STATUS = {"type": ["string", "null"], "enum": [*LISTING_STATUSES, None],
+                  "description": "last decisive status; null: never decided"}
+OFFICER = "Only with an officer's (or administrator's) token."
+
+SCHEMAS = {
+    "Error": obj({"error": {"type": "string", "examples": ["invalid_parameter", "not_found"]},
+                  "message": {"type": "string", "description": "in the interface language"}},
+                 {"parameter": {"type": "string", "description": "the query argument at fault"}}),
+    "Marketplace": obj({"slug": STRING, "name": STRING}),
+    "Seen": obj({"title": nullable("string"),
+                 "price": nullable("integer", description="VND"),
+                 "availability": nullable("string", description="as written on the page")},
+                description="What the latest check saw on the page."),
+    "Evidence": obj({"rule": nullable("string"), "detail": nullable("string"),
+                     "final_url": nullable("string"),
+                     "chain": {"type": "array", "items": obj(
+                         {"status": nullable("integer"), "url": STRING})}},
+                    description="Why the latest check decided as it did. " + OFFICER),
+    "ProductRef": obj({"code": STRING, "name": STRING}),
+    "Listing": obj(
+        {"id": INTEGER, "marketplace": ref("Marketplace"),
+         "url": {"type": "string", "format": "uri", "description": "canonical URL"},
+         "status": LISTING_STATUS,
+         "last_verdict": {"type": ["string", "null"], "enum": [*LISTING_STATUSES, None]},
+         "verified_at": TIME, "last_checked_at": TIME,
+         "stale": {"type": "boolean", "description": "checked, but not verified decisively "
+                   "within the freshness window (OCOP_FRESHNESS_DAYS)"},
+         "seen": ref("Seen")},
+        {"product": ref("ProductRef"),
+         "approved": {"type": "boolean", "description": OFFICER + " Public callers see only "
+                      "approved listings."},
+         "evidence": ref("Evidence")}),
+    "Producer": obj(
+        {"name": STRING, "kind": {"type": "string", "enum": list(PRODUCER_KINDS)}},
+        {key: nullable("string", description=OFFICER)
+         for key in ("tax_code", "phone", "email", "representative")}),
+    "Product": obj(
+        {"code": STRING, "name": STRING,
+         "group": obj({"number": {"type": "integer", "minimum": 1, "maximum": len(CATEGORIES)},
+                       "label": STRING}, description="Decision 148/QĐ-TTg product group"),
+         "stars": {"type": "integer", "enum": [3, 4, 5]},
+         "status": {"type": "string", "enum": list(PRODUCT_STATUSES)},
+         "certified_on": {"type": "string", "format": "date"},
+         "expires_on": {"type": "string", "format": "date"},
+         "commune": nullable("string"), "province": STRING,
+         "producer": ref("Producer"),
+         "listings": {"type": "array", "items": ref("Listing")}},
+        {"decision_no": nullable("string", description=OFFICER)}),
+    "Progress": obj({"total": INTEGER, "checked": INTEGER, "paused": INTEGER, "done": INTEGER,
+                     "verdicts": {"type": "object", "additionalProperties": INTEGER},
+                     "confirmed_removed": INTEGER,
+                     "percent": {"type": "integer", "minimum": 0, "maximum": 100}}),
+    "Run": obj(
+        {"id": INTEGER, "scope": {"type": "string", "enum": list(RUN_SCOPES)},
+         "scope_id": nullable("integer"), "scope_label": nullable("string"),
+         "origin": STRING, "state": {"type": "string", "enum": list(RUN_STATES)},
+         "created_at": TIME, "started_at": TIME, "heartbeat_at": TIME, "finished_at": TIME,
+         "degraded": {"type": "array", "items": STRING,
+                      "description": "marketplaces the circuit breaker paused"},
+         "error": nullable("string"), "progress": ref("Progress"),
+         "summary": {"anyOf": [ref("Progress"), {"type": "null"}],
+                     "description": "the final figures, once the run is done"}}),
+}
+for _item in ("Product", "Listing"):
+    SCHEMAS[f"{_item}Page"] = obj({
+        "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1},
+        "per_page": INTEGER, "total": INTEGER,
+        "items": {"type": "array", "items": ref(_item),
+                  "description": "empty on a page past the last one"}})
+
+
+def parameter(name: str, schema: dict, description: str, where: str = "query") -> dict:
+    """One parameter of an operation."""
+    return {"name": name, "in": where, "required": where == "path", "schema": schema,
+            "description": description}
+
+
+def answer(description: str, schema: str = "Error") -> dict:
+    """A JSON response of `schema`."""
+    return {"description": description,
+            "content": {"application/json": {"schema": ref(schema)}}}
+
+
+PAGE = parameter("page", {"type": "integer", "minimum": 1, "default": 1},
+                 "page number; past the last page the list is empty (200), not an error")
+BAD = answer("a filter value or page number that is not allowed")
+UNAUTHORIZED = answer("a token that is wrong or revoked, or an account that is locked")
+PUBLIC_OR_TOKEN = [{}, {"bearerAuth": []}]  # anyone; a token adds officer fields
+
+
+def operation(summary: str, schema: str, parameters: list, errors: dict,
+              security: list | None = None) -> dict:
+    """A GET operation answering `schema`, with its error responses."""
+    return {"get": {"summary": summary, "parameters": parameters,
+                    "security": security or PUBLIC_OR_TOKEN,
+                    "responses": {"200": answer("OK", schema), **errors}}}
+
+
+def document() -> dict:
+    """The whole document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OCOP listing tracker API", "version": "1",
+            "description": "Read-only. Without a token: public fields only. With an officer's "
+                           "token (Authorization: Bearer …, made on the API keys page): "
+                           "producers' contacts, unapproved listings, check evidence and "
+                           "runs. Errors are {\"error\", \"message\"} JSON.",
+        },
+        "paths": {
+            "/api/v1/products": operation(
+                "Products with their listings", "ProductPage",
+                [parameter("q", STRING, "words of the code, name or producer; diacritics "
+                           "and case are ignored"),
+                 parameter("group", {"type": "integer", "minimum": 1,
+                                     "maximum": len(CATEGORIES)}, "product group"),
+                 parameter("stars", {"type": "integer", "enum": [3, 4, 5]}, "stars"),
+                 parameter("commune", STRING, "the producer's commune, exactly"), PAGE],
+                {"400": BAD, "401": UNAUTHORIZED}),
+            "/api/v1/products/{code}": operation(
+                "One product", "Product",
+                [parameter("code", STRING, "registry code", "path")],
+                {"401": UNAUTHORIZED, "404": answer("no product has this code")}),
+            "/api/v1/listings": operation(
+                "Listings", "ListingPage",
+                [parameter("status", {"type": "string", "enum": [*LISTING_STATUSES, "none"]},
+                           "last decisive status; none: never decided"),
+                 parameter("marketplace", STRING, "marketplace slug, e.g. shopee"), PAGE],
+                {"400": BAD, "401": UNAUTHORIZED}),
+            "/api/v1/runs/{run_id}": operation(
+                "A check run and its progress (officers only)", "Run",
+                [parameter("run_id", INTEGER, "run number", "path")],
+                {"401": answer("no token, or a wrong or revoked one"),
+                 "403": answer("the token's account is not an officer's"),
+                 "404": answer("no run has this number")},
+                security=[{"bearerAuth": []}]),
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This document", "security": [{}],
+                "responses": {"200": {"description": "OpenAPI 3.1",
+                                      "content": {"application/json": {}}}}}},
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key from the API keys page (ocop_…)."}},
+        },
+    }

@@ -1,0 +1,172 @@
+"""The API's endpoints: GET only, JSON only, officer fields only for an officer's token."""
+
+import math
+import re
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..checks import runner
+from ..extensions import db
+from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product
+from ..products.queries import ProductFilters, product_list, visible_products
+from . import openapi, serialize, tokens
+from .errors import ApiError, register
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+register(bp)
+
+# product_list narrows by role only for producers; the API shows every caller the registry's
+# public face, so it asks as this stand-in and leaves the field split to `serialize`.
+EVERYONE = type("Everyone", (), {"role": "public", "producer_id": None})()
+PAGE = re.compile(r"[1-9][0-9]{0,8}")  # bounded, so no offset overflows the database
+
+
+@bp.before_request
+def identify() -> None:
+    """Who is asking: nobody (public fields), or the owner of a valid bearer token."""
+    g.api_token = None
+    header = request.headers.get("Authorization")
+    if header is None:
+        return
+    scheme, _sep, secret = header.strip().partition(" ")
+    token = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" and secret else None
+    if token is None:
+        raise ApiError(401, "unauthorized", _("Khoá API sai, đã thu hồi hoặc tài khoản đã khoá."))
+    g.api_token = token
+
+
+def officer() -> bool:
+    """Whether the caller may see officer fields."""
+    return g.api_token is not None and g.api_token.user.can("officer")
+
+
+def page_size() -> int:
+    """Items per page of a list."""
+    return int(current_app.config.get("PAGE_SIZE") or 50)
+
+
+def choice(name: str, allowed, convert=str):
+    """The query argument `name` if it is one of `allowed`, None when absent; else a 400."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = convert(raw)
+    except ValueError:
+        value = None
+    if value not in allowed:
+        raise ApiError(400, "invalid_parameter",
+                       _("Giá trị “%(value)s” không hợp lệ cho tham số %(name)s.",
+                         value=raw[:50], name=name), parameter=name)
+    return value
+
+
+def page_number() -> int:
+    """The `page` argument: a whole number from 1; anything else is a 400."""
+    raw = request.args.get("page", "1").strip()
+    if not PAGE.fullmatch(raw):
+        raise ApiError(400, "invalid_parameter",
+                       _("Số trang phải là số nguyên từ 1 trở lên."), parameter="page")
+    return int(raw)
+
+
+def paginated(query, count_query, page: int, windowed: bool = False) -> tuple[list, dict]:
+    """One page of `query` and the totals; a page past the end is empty, not an error.
+    `windowed` counts in the page's own query (count(*) OVER ()), for a search that would
+    otherwise scan its matches twice; `count_query` then serves only an empty page."""
+    size = page_size()
+    window = query.add_columns(func.count().over()) if windowed else query
+    rows = db.session.execute(window.limit(size).offset((page - 1) * size)).all()
+    items = [row[0] for row in rows]
+    if windowed and rows:
+        total = rows[0][1]
+    else:
+        total = db.session.scalar(count_query) if page > 1 or not windowed else 0
+    pages = max(1, math.ceil(total / size))
+    return items, {"page": page, "pages": pages, "per_page": size, "total": total}
+
+
+def listings_of(products: list[Product]) -> dict[int, list[Listing]]:
+    """The listings the caller may see of `products`, in one query (never one per product)."""
+    found: dict[int, list[Listing]] = {p.id: [] for p in products}
+    if not products:
+        return found
+    query = (select(Listing).options(joinedload(Listing.marketplace))
+             .where(Listing.product_id.in_(found)).order_by(Listing.product_id, Listing.id))
+    if not officer():
+        query = query.where(Listing.approved)
+    for item in db.session.scalars(query):
+        found[item.product_id].append(item)
+    return found
+
+
+@bp.get("/products")
+def products():
+    """Products with their listings, searched and filtered like the product list."""
+    filters = ProductFilters(
+        q=request.args.get("q", "").strip()[:200],
+        category=choice("group", CATEGORIES, int),
+        stars=choice("stars", (3, 4, 5), int),
+        commune=request.args.get("commune", "").strip()[:100],
+    )
+    page = page_number()
+    query = product_list(filters, EVERYONE)
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    items, totals = paginated(query, count, page, windowed=True)
+    listings = listings_of(items)
+    see = officer()
+    return jsonify({**totals, "items": [serialize.product(p, see, listings[p.id])
+                                        for p in items]})
+
+
+@bp.get("/products/<path:code>")
+def product(code: str):
+    """One product by its registry code."""
+    item = db.session.scalar(visible_products(EVERYONE).where(Product.code == code))
+    if item is None:
+        raise ApiError(404, "not_found", _("Không có sản phẩm mã %(code)s.", code=code[:50]))
+    return jsonify(serialize.product(item, officer(), listings_of([item])[item.id]))
+
+
+@bp.get("/listings")
+def listings():
+    """Listings filtered by status ("none": never decided) and marketplace slug."""
+    status = choice("status", (*LISTING_STATUSES, "none"))
+    slug = choice("marketplace", set(db.session.scalars(select(Marketplace.slug))))
+    page = page_number()
+    conditions = [] if officer() else [Listing.approved]
+    if status:
+        conditions.append(Listing.status.is_(None) if status == "none"
+                          else Listing.status == status)
+    if slug:
+        conditions.append(Listing.marketplace_id == select(Marketplace.id)
+                          .where(Marketplace.slug == slug).scalar_subquery())
+    query = (select(Listing).options(joinedload(Listing.marketplace), joinedload(Listing.product))
+             .where(*conditions).order_by(Listing.id))
+    count = select(func.count()).select_from(Listing).where(*conditions)
+    items, totals = paginated(query, count, page)
+    see = officer()
+    return jsonify({**totals, "items": [serialize.listing(item, see, with_product=True)
+                                        for item in items]})
+
+
+@bp.get("/runs/<int:run_id>")
+def run(run_id: int):
+    """A check run and how far it got: officers only."""
+    if g.api_token is None:
+        raise ApiError(401, "unauthorized", _("Cần khoá API của cán bộ."))
+    if not officer():
+        raise ApiError(403, "forbidden", _("Khoá API này không được xem lượt kiểm tra."))
+    item = db.session.get(CheckRun, run_id)
+    if item is None:
+        raise ApiError(404, "not_found", _("Không có lượt kiểm tra số %(id)d.", id=run_id))
+    return jsonify(serialize.run(item, runner.progress(item)))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi.document())
