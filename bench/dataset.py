@@ -200,14 +200,19 @@ def load_database(data: Data, uri: str) -> None:
 
         resolver = Resolver()
         rows = []
-        for listing in data.listings:
+        for n, listing in enumerate(data.listings):
             _found, parsed = resolver.resolve(listing["url"], marketplaces[listing["marketplace"]])
+            seen = listing["status"]
+            decisive = seen in ("active", "out_of_stock", "removed")
+            # Verified over the last 60 days, so some fall outside the 45-day window (stale).
+            verified = now - timedelta(days=n * 7 % 60) if decisive else None
             rows.append({"product_id": product_ids[listing["product"]],
                          "marketplace_id": marketplaces[listing["marketplace"]].id,
                          "url": parsed.entered, "canonical_url": parsed.canonical,
                          "item_id": parsed.item_id, "approved": True,
-                         "status": listing["status"],
-                         "last_checked_at": now if listing["status"] else None, **stamp})
+                         "status": seen if decisive else None, "last_verdict": seen,
+                         "verified_at": verified,
+                         "last_checked_at": now if seen else None, **stamp})
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(Listing), rows[start:start + 5000])
         # As the importer does after a bulk load (ocop.workbook.apply.analyze).

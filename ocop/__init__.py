@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from .api.views import bp as api
     from .auth.views import bp as auth
     from .checks.views import bp as checks
+    from .dashboard.views import bp as dashboard
     from .history.views import bp as history
     from .home.views import bp as home
     from .listings.views import bp as listings
@@ -73,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
-               history, checks, lookup, api):
+               history, checks, lookup, api, dashboard):
         app.register_blueprint(bp)
 
 

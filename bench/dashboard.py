@@ -1,0 +1,88 @@
+"""Time the dashboard on a 20,000-product, 100,000-listing registry, with each filter.
+
+Loads the generated registry (bench.dataset: listings verified over the last 60 days, so some
+are stale), then times GET /dashboard/ as a signed-in officer, unfiltered and with one filter
+at a time, as a full page and as the htmx fragment (server-side, no network).
+
+    .venv/bin/python -m bench.dashboard --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
+"""
+
+import argparse
+import statistics
+import time
+
+from bench.dataset import COMMUNES
+from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.product_list import PASSWORD, prepare
+
+FILTERS = {"none": [""], "commune": [f"commune={c}" for c in COMMUNES[:10]],
+           "group": [f"group={g}" for g in range(1, 7)], "stars": ["stars=3", "stars=4", "stars=5"],
+           "marketplace": ["marketplace=shopee", "marketplace=postmart", "marketplace=tiki"]}
+
+
+def settle(uri: str) -> None:
+    """VACUUM ANALYZE a PostgreSQL database, as autovacuum keeps a live one: without a
+    visibility map the planner cannot use index-only scans of ix_listings_online."""
+    if not uri.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def measure(uri: str, count: int) -> list[tuple]:
+    """Per filter and response kind: median and 95th percentile in ms."""
+    from ocop import create_app
+
+    client = create_app({"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False}).test_client()
+    response = client.post("/login", data={"email": "officer@bench.vn", "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    results = []
+    pages = [(name, [f"/dashboard/?{queries[i % len(queries)]}" for i in range(count)],
+              (("full page", {}), ("htmx fragment", {"HX-Request": "true"})), "share-online")
+             for name, queries in FILTERS.items()]
+    # The "needs a human" lists, which the page fetches once its figures are shown.
+    pages.append(("attention lists", ["/dashboard/attention"] * count,
+                  (("htmx fragment", {"HX-Request": "true"}),), 'id="troubled"'))
+    for name, urls, kinds, marker in pages:
+        for label, headers in kinds:
+            for url in urls[:5]:  # warm the caches and the connection pool
+                client.get(url, headers=headers)
+            times = []
+            for url in urls:
+                started = time.perf_counter()
+                response = client.get(url, headers=headers)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200 and marker in response.text, url
+            times.sort()
+            results.append((name, label, statistics.median(times),
+                            times[max(int(len(times) * 0.95) - 1, 0)]))
+    return results
+
+
+def main() -> None:
+    """Load and measure each backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    backend_arguments(parser)
+    parser.add_argument("--requests", type=int, default=60)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    sizes = (args.products, args.producers, args.listings)
+    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
+    if args.postgresql:
+        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
+    print("| database | filter | response | median ms | p95 ms |\n|---|---|---|---:|---:|")
+    for name, fresh in backends:
+        uri = fresh()
+        prepare(uri, sizes)
+        settle(uri)
+        for filter_name, label, median, p95 in measure(uri, args.requests):
+            print(f"| {name} | {filter_name} | {label} | {median:.1f} | {p95:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Time the public look-up on a 20,000-product registry (no sign-in).
+
+Loads the same generated registry as bench.product_list, then times GET /tra-cuu/?q=… for the
+searches an officer would type, as a full page and as the htmx fragment, through the Flask
+test client (server-side times, no network).
+
+    .venv/bin/python -m bench.lookup --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
+"""
+
+import argparse
+import random
+import statistics
+import time
+
+from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.product_list import TERMS, prepare
+
+
+def measure(uri: str, count: int) -> list[tuple]:
+    """Median and 95th percentile in ms, as a full page and as the htmx fragment."""
+    from ocop import create_app
+
+    client = create_app({"SQLALCHEMY_DATABASE_URI": uri}).test_client()
+    rng = random.Random(7)
+    urls = [f"/tra-cuu/?q={rng.choice(TERMS).replace(' ', '+')}" for _ in range(count)]
+    results = []
+    for label, headers in (("full page", {}), ("htmx fragment", {"HX-Request": "true"})):
+        for url in urls[:20]:  # warm the caches and the connection pool
+            client.get(url, headers=headers)
+        times = []
+        for url in urls:
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, url
+        times.sort()
+        results.append((label, statistics.median(times), times[int(len(times) * 0.95) - 1]))
+    return results
+
+
+def main() -> None:
+    """Load and measure each backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    backend_arguments(parser)
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    sizes = (args.products, args.producers, args.listings)
+    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
+    if args.postgresql:
+        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
+    print("| database | response | median ms | p95 ms | requests |\n|---|---|---:|---:|---:|")
+    for name, fresh in backends:
+        uri = fresh()
+        prepare(uri, sizes)
+        for label, median, p95 in measure(uri, args.requests):
+            print(f"| {name} | {label} | {median:.1f} | {p95:.1f} | {args.requests} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The officers' dashboard: the share of OCOP products online, explained and broken down."""

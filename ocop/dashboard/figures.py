@@ -1,0 +1,250 @@
+"""The share of OCOP products online today, whole and broken down, as SQL aggregates.
+
+Definitions (shown on the page too): a listing is **online** when its last decisive status is
+active or out of stock and it was verified within the freshness window; **buyable** when that
+status is active. A product **counts** when its certificate is valid today (certified, not
+expired, not withdrawn). Share online = counted products with an online listing ÷ counted
+products. Every figure is a numerator and a denominator; percentages are computed from them.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from ..extensions import db
+from ..models import CATEGORIES, PRODUCER_KINDS, Listing, Marketplace, Producer, Product, utcnow
+
+DIMENSIONS = {
+    "group": _l("Nhóm sản phẩm"),
+    "stars": _l("Hạng sao"),
+    "commune": _l("Xã/Phường"),
+    "producer_kind": _l("Loại chủ thể"),
+    "marketplace": _l("Sàn"),
+}
+
+
+class BadFilter(ValueError):
+    """A filter value the figures cannot honour; the message says which, in Vietnamese."""
+
+
+@dataclass
+class Filters:
+    """Which products and listings the figures cover; every value is checked, none ignored."""
+
+    commune: str = ""
+    group: int | None = None
+    stars: int | None = None
+    marketplace: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        """Read the filters from query arguments; raise BadFilter on a value that is not one."""
+        filters = cls(commune=args.get("commune", "").strip()[:100],
+                      marketplace=args.get("marketplace", "").strip()[:40])
+        for name, allowed in (("group", CATEGORIES), ("stars", (3, 4, 5))):
+            raw = args.get(name, "").strip()
+            if raw:
+                if not raw.isdigit() or int(raw) not in allowed:
+                    raise BadFilter(_l("Giá trị “%(value)s” không dùng được cho bộ lọc "
+                                       "%(name)s.", value=raw, name=name))
+                setattr(filters, name, int(raw))
+        if filters.marketplace and not db.session.scalar(
+                select(Marketplace.id).where(Marketplace.slug == filters.marketplace)):
+            raise BadFilter(_l("Không có sàn “%(slug)s”.", slug=filters.marketplace))
+        return filters
+
+    def args(self, **changes) -> dict:
+        """Query arguments for these filters with `changes`, leaving out the empty ones."""
+        return {k: v for k, v in {**asdict(self), **changes}.items() if v not in ("", None)}
+
+    def product_args(self) -> dict:
+        """The same filters in the product list's words, for links into it."""
+        return {k: v for k, v in (("commune", self.commune), ("category", self.group),
+                                  ("stars", self.stars), ("marketplace", self.marketplace))
+                if v not in ("", None)}
+
+
+@dataclass
+class Figure:
+    """A numerator over a denominator; the percentage is always computed from the two."""
+
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.part / self.whole, 1) if self.whole else None
+
+
+@dataclass
+class Row:
+    """One line of a breakdown."""
+
+    key: str
+    label: str
+    counted: int
+    online: Figure
+    buyable: Figure
+    args: dict = field(default_factory=dict)  # the product list's filters for this line
+
+
+@dataclass
+class Headline:
+    """The figures the province reports, with what they are made of."""
+
+    on: date
+    counted: int
+    by_stars: dict[int, int]
+    online: Figure
+    buyable: Figure
+    without_listing: int
+    listings: int
+    stale: int
+    producers: Figure
+
+
+def window_start(now: datetime) -> datetime:
+    """The oldest verification that still counts."""
+    return now - timedelta(days=int(current_app.config["FRESHNESS_DAYS"]))
+
+
+def online_listings(filters: Filters, now: datetime, buyable: bool = False):
+    """Listings online (or buyable) now, within the marketplace filter."""
+    statuses = ("active",) if buyable else ("active", "out_of_stock")
+    query = select(Listing.product_id).where(
+        Listing.approved, Listing.status.in_(statuses), Listing.verified_at >= window_start(now))
+    if filters.marketplace:
+        query = query.join(Marketplace).where(Marketplace.slug == filters.marketplace)
+    return query
+
+
+def counted(filters: Filters, today: date):
+    """The condition for counted products under the filters (product and producer joined)."""
+    conditions = [~Product.withdrawn, Product.certified_on <= today, Product.expires_on >= today]
+    if filters.commune:
+        conditions.append(Producer.commune == filters.commune)
+    if filters.group:
+        conditions.append(Product.category == filters.group)
+    if filters.stars:
+        conditions.append(Product.stars == filters.stars)
+    return and_(*conditions)
+
+
+def flags(filters: Filters, now: datetime):
+    """Per product: 1 when it has an online listing, 1 when a buyable one.
+
+    The listing sets are uncorrelated IN subqueries that SQLite and PostgreSQL evaluate once,
+    from the covering index ix_listings_online, not once per product.
+    """
+    online = case((Product.id.in_(online_listings(filters, now)), 1), else_=0)
+    buyable = case((Product.id.in_(online_listings(filters, now, buyable=True)), 1), else_=0)
+    return online, buyable
+
+
+@dataclass
+class Cell:
+    """Counted products sharing one group, star rating, commune and producer kind."""
+
+    group: int
+    stars: int
+    commune: str
+    producer_kind: str
+    counted: int
+    online: int
+    buyable: int
+
+
+def cube(filters: Filters, now: datetime) -> list[Cell]:
+    """Counted, online and buyable products per combination of the product dimensions: one
+    aggregate query that the headline and every product breakdown are summed from (SQLite has
+    no GROUPING SETS; a few thousand cells at most)."""
+    online, buyable = flags(filters, now)
+    commune = func.coalesce(Producer.commune, "")
+    rows = db.session.execute(
+        select(Product.category, Product.stars, commune, Producer.kind, func.count(),
+               func.sum(online), func.sum(buyable))
+        .select_from(Product).join(Producer).where(counted(filters, now.date()))
+        .group_by(Product.category, Product.stars, commune, Producer.kind))
+    return [Cell(*row[:4], row[4], row[5] or 0, row[6] or 0) for row in rows]
+
+
+def headline(filters: Filters, now: datetime | None = None,
+             cells: list[Cell] | None = None) -> Headline:
+    """The headline figures today."""
+    now = now or utcnow()
+    today = now.date()
+    cells = cube(filters, now) if cells is None else cells
+    total = sum(c.counted for c in cells)
+    by_stars: dict[int, int] = {}
+    for cell in cells:
+        by_stars[cell.stars] = by_stars.get(cell.stars, 0) + cell.counted
+    online, _buyable = flags(filters, now)
+    producers = db.session.execute(
+        select(func.count(func.distinct(Product.producer_id)),
+               func.count(func.distinct(case((online == 1, Product.producer_id)))))
+        .select_from(Product).join(Producer).where(counted(filters, today))).one()
+    cutoff = window_start(now)
+    stale = and_(Listing.last_checked_at.is_not(None),
+                 or_(Listing.verified_at < cutoff,
+                     and_(Listing.verified_at.is_(None), Listing.created_at < cutoff)))
+    query = (select(func.count(), func.count(case((stale, 1))),
+                    func.count(func.distinct(Listing.product_id)))
+             .where(Listing.approved, Listing.product_id.in_(
+                 select(Product.id).join(Producer).where(counted(filters, today)))))
+    if filters.marketplace:
+        query = query.join(Marketplace).where(Marketplace.slug == filters.marketplace)
+    n_listings, n_stale, listed = db.session.execute(query).one()
+    return Headline(today, total, by_stars,
+                    Figure(sum(c.online for c in cells), total),
+                    Figure(sum(c.buyable for c in cells), total),
+                    total - listed, n_listings, n_stale, Figure(producers[1], producers[0]))
+
+
+ROLL_UPS = {
+    "group": (lambda c: c.group, lambda k: CATEGORIES.get(k, k), "category"),
+    "stars": (lambda c: c.stars, lambda k: f"{k} ★", "stars"),
+    "commune": (lambda c: c.commune, lambda k: k or "—", "commune"),
+    "producer_kind": (lambda c: c.producer_kind, lambda k: PRODUCER_KINDS.get(k, k), None),
+}
+
+
+def breakdown(dimension: str, filters: Filters, now: datetime | None = None,
+              cells: list[Cell] | None = None) -> list[Row]:
+    """The share online per group, star rating, commune, producer kind or marketplace."""
+    now = now or utcnow()
+    if dimension == "marketplace":
+        return by_marketplace(filters, now)
+    key, label, arg = ROLL_UPS[dimension]
+    totals: dict = {}
+    for cell in cube(filters, now) if cells is None else cells:
+        n, up, buy = totals.get(key(cell), (0, 0, 0))
+        totals[key(cell)] = (n + cell.counted, up + cell.online, buy + cell.buyable)
+    return [Row(str(k), str(label(k)), n, Figure(up, n), Figure(buy, n),
+                {arg: k} if arg and k != "" else {})
+            for k, (n, up, buy) in sorted(totals.items())]
+
+
+def by_marketplace(filters: Filters, now: datetime) -> list[Row]:
+    """Per marketplace: counted products with an online (buyable) listing on it, over all
+    counted products — the province's "sàn Postmart: 120/267" figures."""
+    today = now.date()
+    products = select(Product.id).join(Producer).where(counted(filters, today))
+    whole = db.session.scalar(select(func.count()).select_from(products.subquery()))
+    buyable = func.count(func.distinct(case((Listing.status == "active", Listing.product_id))))
+    seen = {marketplace_id: (up, buy) for marketplace_id, up, buy in db.session.execute(
+        select(Listing.marketplace_id, func.count(func.distinct(Listing.product_id)), buyable)
+        .where(Listing.approved, Listing.status.in_(("active", "out_of_stock")),
+               Listing.verified_at >= window_start(now), Listing.product_id.in_(products))
+        .group_by(Listing.marketplace_id))}
+    marketplaces = select(Marketplace).where(Marketplace.enabled).order_by(Marketplace.name)
+    if filters.marketplace:
+        marketplaces = marketplaces.where(Marketplace.slug == filters.marketplace)
+    rows = []
+    for marketplace in db.session.scalars(marketplaces):
+        up, buy = seen.get(marketplace.id, (0, 0))
+        rows.append(Row(marketplace.slug, marketplace.name, whole, Figure(up, whole),
+                        Figure(buy, whole), {"marketplace": marketplace.slug}))
+    return rows

@@ -1,0 +1,38 @@
+"""The figures as officials write them in reports to the provincial People's Committee:
+Vietnamese whatever the interface language, decimal comma, every percentage from the
+numerator and denominator it states."""
+
+from .figures import Figure, Filters, Headline, Row
+
+
+def number(value: int) -> str:
+    """1234 -> "1.234"."""
+    return f"{value:,}".replace(",", ".")
+
+
+def percent(figure: Figure) -> str:
+    """95.86… -> "95,9%" (one decimal, comma); "—" without a denominator."""
+    return "—" if figure.percent is None else f"{figure.percent:.1f}".replace(".", ",") + "%"
+
+
+def share(figure: Figure) -> str:
+    """ "256/267" with its percentage."""
+    return f"{number(figure.part)}/{number(figure.whole)}"
+
+
+def summary(head: Headline, marketplaces: list[Row], filters: Filters,
+            group_label: str | None = None) -> str:
+    """One paragraph, ready to paste."""
+    where = f"xã/phường {filters.commune}" if filters.commune else "toàn tỉnh"
+    kind = f" thuộc nhóm {group_label}" if group_label else ""
+    stars = ", ".join(f"{number(n)} sản phẩm {s} sao"
+                      for s, n in sorted(head.by_stars.items(), reverse=True) if n)
+    text = (f"Tính đến ngày {head.on:%d/%m/%Y}, {where} có {number(head.counted)} sản phẩm "
+            f"OCOP{kind} còn hiệu lực" + (f" ({stars})" if stars else "") + "; ")
+    text += (f"{share(head.online)} sản phẩm có gian hàng đang hoạt động trên sàn thương mại "
+             f"điện tử, đạt {percent(head.online)}")
+    text += (f", trong đó {share(head.buyable)} sản phẩm đang còn hàng để mua "
+             f"({percent(head.buyable)})")
+    for row in marketplaces:
+        text += f"; sàn {row.label}: {share(row.online)} ({percent(row.online)})"
+    return text + "."

@@ -1,0 +1,89 @@
+"""The dashboard page: figures, breakdowns and what needs a human, filtered through htmx."""
+
+from datetime import timedelta
+
+from flask import Blueprint, request, url_for
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..models import CATEGORIES, Listing, Marketplace, Product, utcnow
+from ..products.queries import communes
+from ..web import partial, render, role_required
+from . import figures, sentences
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+SORTS = ("label", "counted", "share")
+ATTENTION = 20  # rows of each "needs a human" list; the count says how many there are
+EXPIRY_DAYS = 90
+
+
+def sorted_rows(rows: list[figures.Row], sort: str, desc: bool) -> list[figures.Row]:
+    """A breakdown in the order the officer clicked."""
+    key = {"label": lambda r: r.label, "counted": lambda r: r.counted,
+           "share": lambda r: (r.online.percent or 0, r.online.part)}[sort]
+    return sorted(rows, key=key, reverse=desc)
+
+
+def attention(now) -> dict:
+    """Listings and products that need someone to look: stale or unreadable listings,
+    certificates about to expire, expired products still sold as OCOP."""
+    today = now.date()
+    cutoff = figures.window_start(now)
+    troubled = (select(Listing).join(Listing.product).join(Listing.marketplace)
+                .options(contains_eager(Listing.product), contains_eager(Listing.marketplace))
+                .where(Listing.approved, Listing.last_checked_at.is_not(None),
+                       or_(Listing.last_verdict.in_(("blocked", "unreachable", "unknown")),
+                           Listing.verified_at < cutoff,
+                           and_(Listing.verified_at.is_(None), Listing.created_at < cutoff)))
+                .order_by(Listing.verified_at.asc().nulls_first(), Listing.id))
+    expiring = (select(Product).where(~Product.withdrawn, Product.expires_on >= today,
+                                      Product.expires_on <= today + timedelta(days=EXPIRY_DAYS))
+                .order_by(Product.expires_on, Product.code))
+    misused = (select(Product).where(
+        or_(Product.withdrawn, Product.expires_on < today),
+        Product.id.in_(select(Listing.product_id).where(
+            Listing.approved, Listing.status == "active", Listing.verified_at >= cutoff)))
+        .order_by(Product.expires_on, Product.code))
+    return {name: (db.paginate(query, page=1, per_page=ATTENTION, error_out=False))
+            for name, query in (("troubled", troubled), ("expiring", expiring),
+                                ("misused", misused))}
+
+
+@bp.get("/")
+@role_required("officer")
+def index():
+    """The whole dashboard, or only its figures when a filter changes."""
+    sort = request.args.get("sort", "label")
+    sort = sort if sort in SORTS else "label"
+    desc = request.args.get("desc") == "1"
+    context = {"sort": sort, "desc": desc, "communes": communes(), "error": None,
+               "marketplaces": db.session.scalars(select(Marketplace).order_by(Marketplace.name)),
+               "dimensions": figures.DIMENSIONS}
+    try:
+        filters = figures.Filters.from_args(request.args)
+    except figures.BadFilter as exc:
+        return render("dashboard/index.html", "figures", filters=figures.Filters(),
+                      error=str(exc), **{k: v for k, v in context.items() if k != "error"})
+    now = utcnow()
+    cells = figures.cube(filters, now)
+    head = figures.headline(filters, now, cells)
+    breakdowns = {dim: sorted_rows(figures.breakdown(dim, filters, now, cells), sort, desc)
+                  for dim in figures.DIMENSIONS}
+    by_name = sorted(breakdowns["marketplace"], key=lambda r: (-r.online.part, r.label))
+    summary = sentences.summary(head, by_name, filters,
+                                str(CATEGORIES[filters.group]) if filters.group else None)
+    args = filters.args(**({"sort": sort} if sort != "label" else {}),
+                        **({"desc": 1} if desc else {}))
+    return render("dashboard/index.html", "figures", filters=filters, head=head,
+                  breakdowns=breakdowns, summary=summary, args=args,
+                  push_url=url_for("dashboard.index", **args), **context)
+
+
+@bp.get("/attention")
+@role_required("officer")
+def attention_list():
+    """The "needs a human" lists, fetched by the dashboard once its figures are shown."""
+    return partial("dashboard/_attention.html", attention=attention(utcnow()),
+                   expiry_days=EXPIRY_DAYS)

@@ -1,0 +1,131 @@
+"""The dashboard's figures by their definitions, its filters, sorting and bad input."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from ocop.dashboard import sentences
+from ocop.dashboard.figures import Figure
+from ocop.extensions import db
+from ocop.models import Listing, Marketplace, utcnow
+from tests.conftest import make_product, producer_named
+from tests.helpers import HTMX, assert_fragment, assert_full_page
+
+
+def listing(product, slug: str, n: int, **fields) -> Listing:
+    """A listing of `product` on the seeded marketplace `slug` (not committed)."""
+    marketplace = db.session.scalar(db.select(Marketplace).filter_by(slug=slug))
+    url = f"https://{slug}.vn/sp-{n}"
+    item = Listing(product=product, marketplace=marketplace, url=url, canonical_url=url,
+                   item_id=f"x{n}", **fields)
+    db.session.add(item)
+    return item
+
+
+@pytest.fixture
+def province(app):
+    """Six products of two producers, one of each kind the definitions tell apart."""
+    now = utcnow()
+    today = now.date()
+    with app.app_context():
+        tea, ham = producer_named("HTX Chè Hướng Tâm"), producer_named("HTX Sơn Hòa")
+        live = make_product("P-1", "Chè đang bán", tea, category=2, stars=4)
+        sold_out = make_product("P-2", "Chè hết hàng", tea, category=2)
+        stale = make_product("P-3", "Khẩu nhục lâu chưa xác minh", ham)
+        make_product("P-4", "Lạp sườn chưa có gian hàng", ham,
+                     certified_on=today - timedelta(days=1000),
+                     expires_on=today + timedelta(days=30))
+        expired = make_product("P-5", "Măng khô hết hạn", ham,
+                               certified_on=date(2020, 1, 1), expires_on=date(2023, 1, 1))
+        make_product("P-6", "Miến đã thu hồi", ham, withdrawn=True)
+        listing(live, "postmart", 1, status="active", verified_at=now, last_checked_at=now)
+        listing(live, "shopee", 2, status="active", verified_at=now, last_checked_at=now,
+                approved=False)  # a proposal counts for nothing
+        listing(sold_out, "postmart", 3, status="out_of_stock", verified_at=now,
+                last_checked_at=now)
+        listing(stale, "voso", 4, status="active", verified_at=now - timedelta(days=50),
+                last_checked_at=now, last_verdict="blocked")
+        listing(expired, "tiki", 5, status="active", verified_at=now, last_checked_at=now)
+        db.session.commit()
+
+
+def test_the_headline_follows_the_definitions(officer, province):
+    page = assert_full_page(officer.get("/dashboard/"), "figures")
+    assert "2/4 sản phẩm còn hiệu lực" in page.find(id="share-online").text
+    assert "50,0%" in page.find(id="share-online").text
+    assert "1/4 sản phẩm còn hiệu lực" in page.find(id="share-buyable").text
+    other = page.find(id="other-figures").text
+    assert "Chủ thể có gian hàng trên sàn: 1/2" in other
+    assert "Sản phẩm chưa có gian hàng nào: 1" in other
+    assert "Gian hàng quá hạn xác minh: 1" in other
+    summary = page.find(id="summary").blockquote.text
+    assert summary.startswith(f"Tính đến ngày {utcnow():%d/%m/%Y}, toàn tỉnh có 4 sản phẩm "
+                              "OCOP còn hiệu lực (1 sản phẩm 4 sao, 3 sản phẩm 3 sao); 2/4 sản "
+                              "phẩm có gian hàng đang hoạt động trên sàn thương mại điện tử, "
+                              "đạt 50,0%")
+    assert "sàn Postmart: 2/4 (50,0%)" in summary and "sàn Voso: 0/4 (0,0%)" in summary
+
+
+def test_breakdowns_link_to_the_product_list(officer, province):
+    page = assert_full_page(officer.get("/dashboard/"), "figures")
+    rows = {tr.td.text.strip(): tr for tr in page.find(id="by-group").select("tbody tr")}
+    drinks = rows["Đồ uống"]
+    assert "2/2" in drinks.text and "100,0%" in drinks.text
+    assert drinks.a["href"] == "/products/?status=certified&category=2"
+    kinds = page.find(id="by-producer_kind").select("tbody tr")
+    assert [tr.td.text.strip() for tr in kinds] == ["Hợp tác xã"]
+    assert "2/4" in kinds[0].text
+
+
+def test_what_needs_a_human_loads_after_the_figures(officer, province):
+    page = assert_full_page(officer.get("/dashboard/"), "attention")
+    assert page.find(id="attention")["hx-get"] == "/dashboard/attention"
+    attention = assert_fragment(officer.get("/dashboard/attention", headers=HTMX),
+                                "attention").find(id="attention")
+    assert "P-3" in attention.find(id="troubled").text
+    assert "P-4" in attention.find(id="expiring").text
+    misused = attention.find(id="misused").text
+    assert "P-5" in misused and "P-1" not in misused
+
+
+def test_filters_change_the_figures_and_the_address(officer, province):
+    response = officer.get("/dashboard/?group=2&marketplace=postmart", headers=HTMX)
+    html = assert_fragment(response, "figures")
+    assert "2/2 sản phẩm còn hiệu lực" in html.find(id="share-online").text
+    assert response.headers["HX-Push-Url"] == "/dashboard/?group=2&marketplace=postmart"
+    assert "thuộc nhóm Đồ uống" in html.find(id="summary").text
+    commune = assert_fragment(officer.get("/dashboard/?commune=Mường+Khương", headers=HTMX),
+                              "figures")
+    assert "xã/phường Mường Khương có 2 sản phẩm" in commune.find(id="summary").text
+
+
+def test_breakdowns_sort_by_share(officer, province):
+    html = assert_fragment(officer.get("/dashboard/?sort=share&desc=1", headers=HTMX),
+                           "figures")
+    labels = [tr.td.text.strip() for tr in html.find(id="by-group").select("tbody tr")]
+    assert labels == ["Đồ uống", "Thực phẩm"]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("group=9", "Giá trị “9” không dùng được cho bộ lọc group."),
+    ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc stars."),
+    ("marketplace=amazon", "Không có sàn “amazon”."),
+])
+def test_bad_filters_get_a_message_not_a_500(officer, province, query, message):
+    response = officer.get(f"/dashboard/?{query}", headers=HTMX)
+    assert message in assert_fragment(response, "figures").text
+    assert message in officer.get(f"/dashboard/?{query}").text
+
+
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/attention"])
+def test_only_officers_see_the_dashboard(client, producer_client, path):
+    assert client.get(path).status_code == 302
+    assert producer_client.get(path).status_code == 403
+
+
+def test_percentages_are_computed_from_what_they_state():
+    assert sentences.share(Figure(256, 267)) == "256/267"
+    assert sentences.percent(Figure(256, 267)) == "95,9%"
+    assert sentences.percent(Figure(160, 334)) == "47,9%"  # not the 60% a report once printed
+    assert sentences.percent(Figure(0, 0)) == "—"
+    assert sentences.number(12345) == "12.345"
