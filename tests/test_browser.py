@@ -117,6 +117,8 @@ def test_public_look_up_on_a_phone(browser, live_server):
     phone.set_default_timeout(10_000)
     phone.goto("/")
     phone.get_by_role("button", name="Tra cứu gian hàng").click()  # a link styled as one
+    expect(phone).to_have_url(re.compile(r"/tra-cuu/$"))
+    phone.wait_for_function("window.htmx !== undefined")  # typing before htmx listens is lost
     phone.fill("#q", "che bat tien")  # no diacritics, as people type on a phone
     expect(phone.locator("#product-LC-001")).to_contain_text("Chè Bát tiên Hướng Tâm")
     expect(phone).to_have_url(re.compile(r"/tra-cuu/\?q=che\+bat\+tien$"))
