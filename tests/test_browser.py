@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from ocop.extensions import db
+from ocop.models import Listing, utcnow
+
 from .conftest import PASSWORD
 from .shop import FAST, LIVE, add_listings
 
@@ -125,3 +128,23 @@ def test_public_look_up_on_a_phone(browser, live_server):
     expect(phone.locator("#product-LC-001 .lookup-listings li")).to_contain_text("Shopee")
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_filter_the_dashboard_and_see_figures_and_address_change(page, app):
+    expect = sync_api.expect
+    with app.app_context():
+        db.session.execute(db.update(Listing).values(status="active", verified_at=utcnow(),
+                                                     last_checked_at=utcnow()))
+        db.session.commit()
+    page.goto("/dashboard/")
+    page.evaluate("window.marker = 'same page'")
+    expect(page.locator("#share-online")).to_contain_text("1/3 sản phẩm còn hiệu lực")
+    page.select_option("select[name=group]", "2")  # Đồ uống: the tea, which is on Shopee
+    expect(page.locator("#share-online")).to_contain_text("1/1 sản phẩm còn hiệu lực")
+    expect(page).to_have_url(re.compile(r"/dashboard/\?group=2$"))
+    page.select_option("select[name=marketplace]", "tiki")
+    expect(page.locator("#share-online")).to_contain_text("0/1 sản phẩm còn hiệu lực")
+    expect(page).to_have_url(re.compile(r"/dashboard/\?group=2&marketplace=tiki$"))
+    expect(page.locator("#summary")).to_contain_text("thuộc nhóm Đồ uống")
+    expect(page.locator("#troubled")).to_be_visible()  # the lists loaded after the figures
+    assert page.evaluate("window.marker") == "same page"
