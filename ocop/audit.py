@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, Listing, Marketplace, Producer, Product, User, utcnow
+from .models import AuditEntry, Listing, Marketplace, Producer, Product, Target, User, utcnow
 
 # Per audited class: its entity name and the fields whose changes are worth keeping.
 AUDITED = {
@@ -26,6 +26,7 @@ AUDITED = {
     Listing: ("listing", ("product_id", "marketplace_id", "url", "canonical_url", "item_id",
                           "approved")),
     User: ("user", ("email", "name", "role", "producer_id", "active", "password_hash")),
+    Target: ("target", ("share", "due_on", "note")),
 }
 SECRET_FIELDS = frozenset({"password_hash"})
 

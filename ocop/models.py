@@ -268,6 +268,22 @@ class Listing(Versioned, db.Model):
         return self.canonical_url
 
 
+class Target(Versioned, db.Model):
+    """The province's goal for the share of OCOP products online; one row, set by an admin."""
+
+    __tablename__ = "targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share: Mapped[float] = mapped_column()  # percent of counted products online
+    due_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. the plan or decision that set it
+
+    __table_args__ = (CheckConstraint("share > 0 AND share <= 100", name="share"),)
+
+    def __str__(self) -> str:
+        return f"{self.share:g}%"
+
+
 RUN_SCOPES = {
     "due": _l("Gian hàng đến hạn kiểm tra"),
     "all": _l("Tất cả gian hàng"),

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 
 from ocop.dashboard import sentences
-from ocop.dashboard.figures import Figure
+from ocop.dashboard.figures import Figure, short_of
 from ocop.extensions import db
-from ocop.models import Listing, Marketplace, utcnow
+from ocop.models import AuditEntry, Listing, Marketplace, utcnow
 from tests.conftest import make_product, producer_named
 from tests.helpers import HTMX, assert_fragment, assert_full_page
 
@@ -129,3 +129,34 @@ def test_percentages_are_computed_from_what_they_state():
     assert sentences.percent(Figure(160, 334)) == "47,9%"  # not the 60% a report once printed
     assert sentences.percent(Figure(0, 0)) == "—"
     assert sentences.number(12345) == "12.345"
+
+
+def test_an_administrator_sets_the_target_and_the_dashboard_measures_it(admin, officer,
+                                                                        province, app):
+    assert "Chưa đặt mục tiêu." in officer.get("/dashboard/").text
+    assert officer.get("/dashboard/target").status_code == 403
+    form = assert_full_page(admin.get("/dashboard/target"), "target-form")
+    assert form.find(id="share") is not None
+    refused = admin.post("/dashboard/target", data={"share": "120", "due_on": ""})
+    assert "Số phải từ 0.1 đến 100." in refused.text
+    response = admin.post("/dashboard/target", data={"share": "100", "due_on": "2026-12-31",
+                                                     "note": "Kế hoạch OCOP 2026"})
+    assert response.status_code == 303
+    target = assert_full_page(officer.get("/dashboard/"), "target").find(id="target").text
+    assert "100%" in target and "31/12/2026" in target
+    assert "còn thiếu 2 sản phẩm" in target  # 2/4 online: two more to reach 100%
+    with app.app_context():
+        entry = db.session.scalar(db.select(AuditEntry).filter_by(entity="target"))
+        assert entry.actor == "admin@example.vn" and entry.changes["share"] == [None, 100.0]
+
+
+def test_a_stale_edit_of_the_target_is_refused(admin):
+    admin.post("/dashboard/target", data={"share": "90"})
+    page = admin.post("/dashboard/target", data={"share": "95", "version": "0"})
+    assert "vừa được người khác sửa" in page.text
+
+
+def test_short_of_counts_whole_products():
+    assert short_of(100, Figure(256, 267)) == 11
+    assert short_of(96, Figure(256, 267)) == 1  # 96% of 267 is 256.32: one more product
+    assert short_of(50, Figure(256, 267)) == 0

@@ -7,6 +7,7 @@ expired, not withdrawn). Share online = counted products with an online listing 
 products. Every figure is a numerator and a denominator; percentages are computed from them.
 """
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -104,6 +105,11 @@ class Headline:
     listings: int
     stale: int
     producers: Figure
+
+
+def short_of(share: float, online: Figure) -> int:
+    """How many more counted products need an online listing to reach `share` percent."""
+    return max(0, math.ceil(share * online.whole / 100 - 1e-9) - online.part)
 
 
 def window_start(now: datetime) -> datetime:

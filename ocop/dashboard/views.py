@@ -3,14 +3,17 @@
 from datetime import timedelta
 
 from flask import Blueprint, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager
 
+from .. import records, web
 from ..extensions import db
-from ..models import CATEGORIES, Listing, Marketplace, Product, utcnow
+from ..models import CATEGORIES, Listing, Marketplace, Product, Target, utcnow
 from ..products.queries import communes
 from ..web import partial, render, role_required
 from . import figures, sentences
+from .forms import TargetForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -58,14 +61,14 @@ def index():
     sort = request.args.get("sort", "label")
     sort = sort if sort in SORTS else "label"
     desc = request.args.get("desc") == "1"
-    context = {"sort": sort, "desc": desc, "communes": communes(), "error": None,
+    context = {"sort": sort, "desc": desc, "communes": communes(),
                "marketplaces": db.session.scalars(select(Marketplace).order_by(Marketplace.name)),
                "dimensions": figures.DIMENSIONS}
     try:
         filters = figures.Filters.from_args(request.args)
     except figures.BadFilter as exc:
         return render("dashboard/index.html", "figures", filters=figures.Filters(),
-                      error=str(exc), **{k: v for k, v in context.items() if k != "error"})
+                      error=str(exc), **context)
     now = utcnow()
     cells = figures.cube(filters, now)
     head = figures.headline(filters, now, cells)
@@ -78,6 +81,7 @@ def index():
                         **({"desc": 1} if desc else {}))
     return render("dashboard/index.html", "figures", filters=filters, head=head,
                   breakdowns=breakdowns, summary=summary, args=args,
+                  target=db.session.get(Target, 1), short_of=figures.short_of, error=None,
                   push_url=url_for("dashboard.index", **args), **context)
 
 
@@ -87,3 +91,18 @@ def attention_list():
     """The "needs a human" lists, fetched by the dashboard once its figures are shown."""
     return partial("dashboard/_attention.html", attention=attention(utcnow()),
                    expiry_days=EXPIRY_DAYS)
+
+
+@bp.route("/target", methods=["GET", "POST"])
+@role_required("admin")
+def target():
+    """Set the province's target; the dashboard measures progress against it."""
+    current = db.session.get(Target, 1)
+    form = TargetForm(obj=current)
+    return web.edit_form(
+        form, current, template="dashboard/target.html", target=current,
+        check=lambda data: None,
+        save=lambda data, version: records.save(current or Target(id=1), data,
+                                                version if current else None),
+        saved=lambda saved: web.done(_("Đã lưu mục tiêu %(share)s%%.", share=f"{saved.share:g}"),
+                                     url_for("dashboard.index")))

@@ -27,6 +27,7 @@ ENTITIES = {
     "listing": _l("Gian hàng"),
     "marketplace": _l("Sàn"),
     "user": _l("Tài khoản"),
+    "target": _l("Mục tiêu"),
 }
 ACTIONS = {"create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá")}
 MODELS = {entity: cls for cls, (entity, _fields) in AUDITED.items()}
