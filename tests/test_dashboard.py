@@ -110,6 +110,7 @@ def test_breakdowns_sort_by_share(officer, province):
     ("group=9", "Giá trị “9” không dùng được cho bộ lọc group."),
     ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc stars."),
     ("marketplace=amazon", "Không có sàn “amazon”."),
+    ("commune=Hà+Nội", "Không có chủ thể nào ở xã/phường “Hà Nội”."),
 ])
 def test_bad_filters_get_a_message_not_a_500(officer, province, query, message):
     response = officer.get(f"/dashboard/?{query}", headers=HTMX)

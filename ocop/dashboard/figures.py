@@ -55,6 +55,10 @@ class Filters:
         if filters.marketplace and not db.session.scalar(
                 select(Marketplace.id).where(Marketplace.slug == filters.marketplace)):
             raise BadFilter(_l("Không có sàn “%(slug)s”.", slug=filters.marketplace))
+        if filters.commune and not db.session.scalar(
+                select(Producer.id).where(Producer.commune == filters.commune).limit(1)):
+            raise BadFilter(_l("Không có chủ thể nào ở xã/phường “%(name)s”.",
+                               name=filters.commune))
         return filters
 
     def args(self, **changes) -> dict:
