@@ -1,11 +1,11 @@
 """The dashboard's figures by their definitions, its filters, sorting and bad input."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from ocop.dashboard import sentences
-from ocop.dashboard.figures import Figure, short_of
+from ocop.dashboard.figures import Figure, local_date, short_of
 from ocop.extensions import db
 from ocop.models import AuditEntry, Listing, Marketplace, utcnow
 from tests.conftest import make_product, producer_named
@@ -49,7 +49,7 @@ def province(app):
         db.session.commit()
 
 
-def test_the_headline_follows_the_definitions(officer, province):
+def test_the_headline_follows_the_definitions(app, officer, province):
     page = assert_full_page(officer.get("/dashboard/"), "figures")
     assert "2/4 sản phẩm còn hiệu lực" in page.find(id="share-online").text
     assert "50,0%" in page.find(id="share-online").text
@@ -59,7 +59,9 @@ def test_the_headline_follows_the_definitions(officer, province):
     assert "Sản phẩm chưa có gian hàng nào: 1" in other
     assert "Gian hàng quá hạn xác minh: 1" in other
     summary = page.find(id="summary").blockquote.text
-    assert summary.startswith(f"Tính đến ngày {utcnow():%d/%m/%Y}, toàn tỉnh có 4 sản phẩm "
+    with app.app_context():
+        today = local_date(utcnow())
+    assert summary.startswith(f"Tính đến ngày {today:%d/%m/%Y}, toàn tỉnh có 4 sản phẩm "
                               "OCOP còn hiệu lực (1 sản phẩm 4 sao, 3 sản phẩm 3 sao); 2/4 sản "
                               "phẩm có gian hàng đang hoạt động trên sàn thương mại điện tử, "
                               "đạt 50,0%")
@@ -161,3 +163,9 @@ def test_short_of_counts_whole_products():
     assert short_of(100, Figure(256, 267)) == 11
     assert short_of(96, Figure(256, 267)) == 1  # 96% of 267 is 256.32: one more product
     assert short_of(50, Figure(256, 267)) == 0
+
+
+def test_dates_go_by_the_province_calendar(app):
+    with app.app_context():
+        assert local_date(datetime(2026, 11, 30, 16, 59)) == date(2026, 11, 30)
+        assert local_date(datetime(2026, 11, 30, 17, 0)) == date(2026, 12, 1)  # 00:00 in Hà Nội

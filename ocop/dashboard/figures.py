@@ -9,7 +9,8 @@ products. Every figure is a numerator and a denominator; percentages are compute
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -116,6 +117,13 @@ def short_of(share: float, online: Figure) -> int:
     return max(0, math.ceil(share * online.whole / 100 - 1e-9) - online.part)
 
 
+def local_date(now: datetime) -> date:
+    """The date in the province for a stored (naive UTC) moment: certificates and reports
+    go by Vietnam's calendar, not UTC's (7 hours behind)."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return now.replace(tzinfo=UTC).astimezone(zone).date()
+
+
 def window_start(now: datetime) -> datetime:
     """The oldest verification that still counts."""
     return now - timedelta(days=int(current_app.config["FRESHNESS_DAYS"]))
@@ -176,7 +184,7 @@ def cube(filters: Filters, now: datetime) -> list[Cell]:
     rows = db.session.execute(
         select(Product.category, Product.stars, commune, Producer.kind, func.count(),
                func.sum(online), func.sum(buyable))
-        .select_from(Product).join(Producer).where(counted(filters, now.date()))
+        .select_from(Product).join(Producer).where(counted(filters, local_date(now)))
         .group_by(Product.category, Product.stars, commune, Producer.kind))
     return [Cell(*row[:4], row[4], row[5] or 0, row[6] or 0) for row in rows]
 
@@ -185,7 +193,7 @@ def headline(filters: Filters, now: datetime | None = None,
              cells: list[Cell] | None = None) -> Headline:
     """The headline figures today."""
     now = now or utcnow()
-    today = now.date()
+    today = local_date(now)
     cells = cube(filters, now) if cells is None else cells
     total = sum(c.counted for c in cells)
     by_stars: dict[int, int] = {}
@@ -240,7 +248,7 @@ def breakdown(dimension: str, filters: Filters, now: datetime | None = None,
 def by_marketplace(filters: Filters, now: datetime) -> list[Row]:
     """Per marketplace: counted products with an online (buyable) listing on it, over all
     counted products — the province's "sàn Postmart: 120/267" figures."""
-    today = now.date()
+    today = local_date(now)
     products = select(Product.id).join(Producer).where(counted(filters, today))
     whole = db.session.scalar(select(func.count()).select_from(products.subquery()))
     buyable = func.count(func.distinct(case((Listing.status == "active", Listing.product_id))))

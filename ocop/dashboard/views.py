@@ -32,7 +32,7 @@ def sorted_rows(rows: list[figures.Row], sort: str, desc: bool) -> list[figures.
 def attention(now) -> dict:
     """Listings and products that need someone to look: stale or unreadable listings,
     certificates about to expire, expired products still sold as OCOP."""
-    today = now.date()
+    today = figures.local_date(now)
     cutoff = figures.window_start(now)
     troubled = (select(Listing).join(Listing.product).join(Listing.marketplace)
                 .options(contains_eager(Listing.product), contains_eager(Listing.marketplace))
