@@ -10,12 +10,12 @@ JSON), without network.
 
 import argparse
 import random
-import statistics
 import time
 
 from bench.dataset import generate, load_database
-from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.import_export import OUT, backend_arguments
 from bench.product_list import TERMS
+from bench.requests import databases, median_p95
 
 
 def prepare(uri: str, sizes: tuple[int, int, int]) -> str:
@@ -51,15 +51,6 @@ def endpoints(count: int, products: int, seed: int = 7) -> list[tuple[str, list[
     ]
 
 
-def timed(client, url: str, headers: dict) -> float:
-    """One request's time in ms."""
-    started = time.perf_counter()
-    response = client.get(url, headers=headers)
-    elapsed = (time.perf_counter() - started) * 1000
-    assert response.status_code == 200, (url, response.text[:200])
-    return elapsed
-
-
 def measure(uri: str, secret: str, count: int, products: int) -> list[tuple]:
     """Per endpoint, public and with the officer's token: median and 95th percentile in ms."""
     from ocop import create_app
@@ -69,11 +60,7 @@ def measure(uri: str, secret: str, count: int, products: int) -> list[tuple]:
     for name, urls in endpoints(count, products):
         for label, headers in (("public", {}),
                                ("officer token", {"Authorization": f"Bearer {secret}"})):
-            for url in urls[:20]:  # warm the caches and the connection pool
-                timed(client, url, headers)
-            times = sorted(timed(client, url, headers) for url in urls)
-            results.append((name, label, statistics.median(times),
-                            times[int(len(times) * 0.95) - 1], len(times)))
+            results.append((name, label, *median_p95(client, urls, headers), len(urls)))
     return results
 
 
@@ -85,11 +72,8 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = (args.products, args.producers, args.listings)
-    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
-    if args.postgresql:
-        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
     rows = []
-    for name, fresh in backends:
+    for name, fresh in databases(args):
         uri = fresh()
         secret = prepare(uri, sizes)
         for endpoint, label, median, p95, n in measure(uri, secret, args.requests,

@@ -8,16 +8,19 @@ at a time, as a full page and as the htmx fragment (server-side, no network).
 """
 
 import argparse
-import statistics
-import time
 
-from bench.dataset import COMMUNES
-from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.import_export import OUT, backend_arguments
 from bench.product_list import PASSWORD, prepare
+from bench.requests import databases, median_p95
+from ocop.products.queries import communes
 
-FILTERS = {"none": [""], "commune": [f"commune={c}" for c in COMMUNES[:10]],
-           "group": [f"group={g}" for g in range(1, 7)], "stars": ["stars=3", "stars=4", "stars=5"],
-           "marketplace": ["marketplace=shopee", "marketplace=postmart", "marketplace=tiki"]}
+
+def filters(names: list[str]) -> dict[str, list[str]]:
+    """The query strings timed: none, then one filter at a time (communes the data has)."""
+    return {"none": [""], "commune": [f"commune={c}" for c in names[:10]],
+            "group": [f"group={g}" for g in range(1, 7)],
+            "stars": ["stars=3", "stars=4", "stars=5"],
+            "marketplace": ["marketplace=shopee", "marketplace=postmart", "marketplace=tiki"]}
 
 
 def settle(uri: str) -> None:
@@ -41,26 +44,18 @@ def measure(uri: str, count: int) -> list[tuple]:
     client = create_app({"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False}).test_client()
     response = client.post("/login", data={"email": "officer@bench.vn", "password": PASSWORD})
     assert response.status_code == 303, response.text
+    with client.application.app_context():
+        timed_filters = filters(communes())
     results = []
     pages = [(name, [f"/dashboard/?{queries[i % len(queries)]}" for i in range(count)],
               (("full page", {}), ("htmx fragment", {"HX-Request": "true"})), "share-online")
-             for name, queries in FILTERS.items()]
+             for name, queries in timed_filters.items()]
     # The "needs a human" lists, which the page fetches once its figures are shown.
     pages.append(("attention lists", ["/dashboard/attention"] * count,
                   (("htmx fragment", {"HX-Request": "true"}),), 'id="troubled"'))
     for name, urls, kinds, marker in pages:
         for label, headers in kinds:
-            for url in urls[:5]:  # warm the caches and the connection pool
-                client.get(url, headers=headers)
-            times = []
-            for url in urls:
-                started = time.perf_counter()
-                response = client.get(url, headers=headers)
-                times.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200 and marker in response.text, url
-            times.sort()
-            results.append((name, label, statistics.median(times),
-                            times[max(int(len(times) * 0.95) - 1, 0)]))
+            results.append((name, label, *median_p95(client, urls, headers, marker)))
     return results
 
 
@@ -72,11 +67,8 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = (args.products, args.producers, args.listings)
-    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
-    if args.postgresql:
-        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
     print("| database | filter | response | median ms | p95 ms |\n|---|---|---|---:|---:|")
-    for name, fresh in backends:
+    for name, fresh in databases(args):
         uri = fresh()
         prepare(uri, sizes)
         settle(uri)

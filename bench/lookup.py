@@ -9,11 +9,10 @@ test client (server-side times, no network).
 
 import argparse
 import random
-import statistics
-import time
 
-from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.import_export import OUT, backend_arguments
 from bench.product_list import TERMS, prepare
+from bench.requests import databases, median_p95
 
 
 def measure(uri: str, count: int) -> list[tuple]:
@@ -23,19 +22,8 @@ def measure(uri: str, count: int) -> list[tuple]:
     client = create_app({"SQLALCHEMY_DATABASE_URI": uri}).test_client()
     rng = random.Random(7)
     urls = [f"/tra-cuu/?q={rng.choice(TERMS).replace(' ', '+')}" for _ in range(count)]
-    results = []
-    for label, headers in (("full page", {}), ("htmx fragment", {"HX-Request": "true"})):
-        for url in urls[:20]:  # warm the caches and the connection pool
-            client.get(url, headers=headers)
-        times = []
-        for url in urls:
-            started = time.perf_counter()
-            response = client.get(url, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, url
-        times.sort()
-        results.append((label, statistics.median(times), times[int(len(times) * 0.95) - 1]))
-    return results
+    return [(label, *median_p95(client, urls, headers, 'id="results"'))
+            for label, headers in (("full page", {}), ("htmx fragment", {"HX-Request": "true"}))]
 
 
 def main() -> None:
@@ -46,11 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = (args.products, args.producers, args.listings)
-    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
-    if args.postgresql:
-        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
     print("| database | response | median ms | p95 ms | requests |\n|---|---|---:|---:|---:|")
-    for name, fresh in backends:
+    for name, fresh in databases(args):
         uri = fresh()
         prepare(uri, sizes)
         for label, median, p95 in measure(uri, args.requests):

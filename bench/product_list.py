@@ -9,13 +9,13 @@ a signed-in officer: the times are server-side (routing, queries, templates), wi
 
 import argparse
 import random
-import statistics
 import time
 
 from werkzeug.security import generate_password_hash
 
 from bench.dataset import generate, load_database
-from bench.import_export import OUT, backend_arguments, fresh_postgresql, fresh_sqlite
+from bench.import_export import OUT, backend_arguments
+from bench.requests import databases, median_p95, timed
 
 # Searches an officer types (without diacritics, as most do), each with one filter.
 TERMS = ("che", "mat ong", "bac ha", "tinh dau que", "sa pa", "gao", "htx", "lap suon",
@@ -52,15 +52,6 @@ def requests_to_time(count: int, filter_name: str, seed: int = 7) -> list[str]:
             f"&{filter_name}={rng.choice(values)}" for _ in range(count)]
 
 
-def timed(client, url: str, headers: dict) -> float:
-    """One request's time in ms."""
-    started = time.perf_counter()
-    response = client.get(url, headers=headers)
-    elapsed = (time.perf_counter() - started) * 1000
-    assert response.status_code == 200, url
-    return elapsed
-
-
 def measure(uri: str, count: int) -> list[tuple]:
     """Per filter, as a full page and as the htmx fragment: median and 95th percentile in ms
     (a filter whose first request takes over PROBE_MS is reported by that one request)."""
@@ -78,11 +69,7 @@ def measure(uri: str, count: int) -> list[tuple]:
             results.append((filter_name, "full page", probe, probe, 1))
             continue
         for label, headers in (("full page", {}), ("htmx fragment", {"HX-Request": "true"})):
-            for url in urls[:20]:  # warm the caches and the connection pool
-                timed(client, url, headers)
-            times = sorted(timed(client, url, headers) for url in urls)
-            results.append((filter_name, label, statistics.median(times),
-                            times[int(len(times) * 0.95) - 1], len(times)))
+            results.append((filter_name, label, *median_p95(client, urls, headers), len(urls)))
     return results
 
 
@@ -94,11 +81,8 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = (args.products, args.producers, args.listings)
-    backends = [] if args.skip_sqlite else [("sqlite", fresh_sqlite)]
-    if args.postgresql:
-        backends.append(("postgresql", lambda: fresh_postgresql(args.postgresql)))
     rows = []
-    for name, fresh in backends:
+    for name, fresh in databases(args):
         uri = fresh()
         prepare(uri, sizes)
         for filter_name, label, median, p95, n in measure(uri, args.requests):
