@@ -4,10 +4,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from ocop.checks.record import record
 from ocop.dashboard import sentences
-from ocop.dashboard.figures import Figure, local_date, short_of
+from ocop.dashboard.figures import Figure, Filters, by_marketplace, cube, local_date, short_of
 from ocop.extensions import db
-from ocop.models import AuditEntry, Listing, Marketplace, utcnow
+from ocop.models import AuditEntry, CheckRun, Listing, Marketplace, utcnow
+from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named
 from tests.helpers import HTMX, assert_fragment, assert_full_page
 
@@ -169,3 +171,46 @@ def test_dates_go_by_the_province_calendar(app):
     with app.app_context():
         assert local_date(datetime(2026, 11, 30, 16, 59)) == date(2026, 11, 30)
         assert local_date(datetime(2026, 11, 30, 17, 0)) == date(2026, 12, 1)  # 00:00 in Hà Nội
+
+
+def test_figures_as_they_stood_on_a_past_date_come_from_the_check_history(app):
+    """Checks recorded through the real rules at chosen times, then the share as of each day."""
+    now = utcnow().replace(microsecond=0)
+    day = timedelta(days=1)
+    with app.app_context():
+        producer = producer_named("HTX Chè Hướng Tâm")
+        names = ("checked lately", "checked long ago", "removed lately", "sold out")
+        products = [make_product(f"H-{n}", name, producer, certified_on=date(2024, 1, 1))
+                    for n, name in enumerate(names)]
+        items = [listing(product, "postmart", n) for n, product in enumerate(products)]
+        db.session.commit()
+        target = {item.id: Target(item.id, item.canonical_url, "postmart", "postmart",
+                                  frozenset()) for item in items}
+
+        def seen(item, verdict, when, phase=1):
+            """One check of `item` at `when`, in a run of its own (a month's run, say)."""
+            run = CheckRun(scope="all", origin="test", degraded=[])
+            db.session.add(run)
+            db.session.commit()
+            record(run.id, [Result(target[item.id], verdict, {"rule": "test"}, when)],
+                   phase=phase, degraded=set(), confirm_after=timedelta(0))
+
+        seen(items[0], "active", now - 10 * day)
+        seen(items[1], "active", now - 60 * day)
+        seen(items[2], "active", now - 20 * day)
+        seen(items[2], "removed", now - 5 * day)
+        seen(items[2], "removed", now - 4 * day, phase=2)  # confirmed
+        seen(items[3], "out_of_stock", now - 3 * day)
+
+        def share(when, history=True):
+            cells = cube(Filters(), when, history)
+            return (sum(c.counted for c in cells), sum(c.online for c in cells),
+                    sum(c.buyable for c in cells))
+
+        assert share(now) == (4, 2, 1)  # lately checked, sold out (online, not buyable)
+        assert share(now, history=False) == share(now)  # history and statuses agree today
+        assert share(now - 6 * day) == (4, 2, 2)  # before the removal; before the sell-out
+        assert share(now - 25 * day) == (4, 1, 1)  # only the one checked 60 days ago...
+        assert share(now - 100 * day) == (4, 0, 0)  # ...which was not checked yet
+        assert [r.online.part for r in by_marketplace(Filters(), now - 6 * day, True)
+                if r.key == "postmart"] == [2]

@@ -14,10 +14,20 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import CATEGORIES, PRODUCER_KINDS, Listing, Marketplace, Producer, Product, utcnow
+from ..models import (
+    CATEGORIES,
+    PRODUCER_KINDS,
+    Check,
+    Listing,
+    Marketplace,
+    Producer,
+    Product,
+    utcnow,
+)
 
 DIMENSIONS = {
     "group": _l("Nhóm sản phẩm"),
@@ -129,13 +139,31 @@ def window_start(now: datetime) -> datetime:
     return now - timedelta(days=int(current_app.config["FRESHNESS_DAYS"]))
 
 
-def online_listings(filters: Filters, now: datetime, buyable: bool = False):
-    """Listings online (or buyable) now, within the marketplace filter."""
+def online_listings(filters: Filters, now: datetime, buyable: bool = False,
+                    history: bool = False, columns=(Listing.product_id,)):
+    """`columns` of the listings online (or buyable) at `now`, within the marketplace filter:
+    from their current status, or with `history` from the checks as they stood at `now`.
+
+    As of a moment, a listing is online when one of its checks in the freshness window saw it
+    active or out of stock and no confirmed removal came after that check; buyable when such a
+    check saw it active and no later check saw it out of stock or removed.
+    """
     statuses = ("active",) if buyable else ("active", "out_of_stock")
-    query = select(Listing.product_id).where(
-        Listing.approved, Listing.status.in_(statuses), Listing.verified_at >= window_start(now))
+    if not history:
+        query = select(*columns).where(Listing.approved, Listing.status.in_(statuses),
+                                       Listing.verified_at >= window_start(now))
+    else:
+        seen, later = aliased(Check), aliased(Check)
+        undone = or_(later.status_after == "removed", later.verdict == "out_of_stock"
+                     ) if buyable else later.status_after == "removed"
+        query = (select(*columns).select_from(seen).join(Listing, Listing.id == seen.listing_id)
+                 .where(Listing.approved, seen.verdict.in_(statuses),
+                        seen.at > window_start(now), seen.at <= now,
+                        ~exists().where(later.listing_id == seen.listing_id,
+                                        later.at > seen.at, later.at <= now, undone)))
     if filters.marketplace:
-        query = query.join(Marketplace).where(Marketplace.slug == filters.marketplace)
+        query = query.join(Marketplace, Marketplace.id == Listing.marketplace_id).where(
+            Marketplace.slug == filters.marketplace)
     return query
 
 
@@ -151,14 +179,14 @@ def counted(filters: Filters, today: date):
     return and_(*conditions)
 
 
-def flags(filters: Filters, now: datetime):
+def flags(filters: Filters, now: datetime, history: bool = False):
     """Per product: 1 when it has an online listing, 1 when a buyable one.
 
     The listing sets are uncorrelated IN subqueries that SQLite and PostgreSQL evaluate once,
     from the covering index ix_listings_online, not once per product.
     """
-    online = case((Product.id.in_(online_listings(filters, now)), 1), else_=0)
-    buyable = case((Product.id.in_(online_listings(filters, now, buyable=True)), 1), else_=0)
+    online = case((Product.id.in_(online_listings(filters, now, history=history)), 1), else_=0)
+    buyable = case((Product.id.in_(online_listings(filters, now, True, history)), 1), else_=0)
     return online, buyable
 
 
@@ -175,11 +203,11 @@ class Cell:
     buyable: int
 
 
-def cube(filters: Filters, now: datetime) -> list[Cell]:
+def cube(filters: Filters, now: datetime, history: bool = False) -> list[Cell]:
     """Counted, online and buyable products per combination of the product dimensions: one
     aggregate query that the headline and every product breakdown are summed from (SQLite has
-    no GROUPING SETS; a few thousand cells at most)."""
-    online, buyable = flags(filters, now)
+    no GROUPING SETS; a few thousand cells at most). `history`: as the checks stood at `now`."""
+    online, buyable = flags(filters, now, history)
     commune = func.coalesce(Producer.commune, "")
     rows = db.session.execute(
         select(Product.category, Product.stars, commune, Producer.kind, func.count(),
@@ -230,14 +258,14 @@ ROLL_UPS = {
 
 
 def breakdown(dimension: str, filters: Filters, now: datetime | None = None,
-              cells: list[Cell] | None = None) -> list[Row]:
+              cells: list[Cell] | None = None, history: bool = False) -> list[Row]:
     """The share online per group, star rating, commune, producer kind or marketplace."""
     now = now or utcnow()
     if dimension == "marketplace":
-        return by_marketplace(filters, now)
+        return by_marketplace(filters, now, history)
     key, label, arg = ROLL_UPS[dimension]
     totals: dict = {}
-    for cell in cube(filters, now) if cells is None else cells:
+    for cell in cube(filters, now, history) if cells is None else cells:
         n, up, buy = totals.get(key(cell), (0, 0, 0))
         totals[key(cell)] = (n + cell.counted, up + cell.online, buy + cell.buyable)
     return [Row(str(k), str(label(k)), n, Figure(up, n), Figure(buy, n),
@@ -245,24 +273,28 @@ def breakdown(dimension: str, filters: Filters, now: datetime | None = None,
             for k, (n, up, buy) in sorted(totals.items())]
 
 
-def by_marketplace(filters: Filters, now: datetime) -> list[Row]:
+def by_marketplace(filters: Filters, now: datetime, history: bool = False) -> list[Row]:
     """Per marketplace: counted products with an online (buyable) listing on it, over all
     counted products — the province's "sàn Postmart: 120/267" figures."""
     today = local_date(now)
     products = select(Product.id).join(Producer).where(counted(filters, today))
     whole = db.session.scalar(select(func.count()).select_from(products.subquery()))
-    buyable = func.count(func.distinct(case((Listing.status == "active", Listing.product_id))))
-    seen = {marketplace_id: (up, buy) for marketplace_id, up, buy in db.session.execute(
-        select(Listing.marketplace_id, func.count(func.distinct(Listing.product_id)), buyable)
-        .where(Listing.approved, Listing.status.in_(("active", "out_of_stock")),
-               Listing.verified_at >= window_start(now), Listing.product_id.in_(products))
-        .group_by(Listing.marketplace_id))}
+
+    def per_marketplace(buyable: bool) -> dict[int, int]:
+        pairs = online_listings(filters, now, buyable, history,
+                                columns=(Listing.marketplace_id, Listing.product_id)
+                                ).where(Listing.product_id.in_(products)).subquery()
+        return dict(db.session.execute(
+            select(pairs.c.marketplace_id, func.count(func.distinct(pairs.c.product_id)))
+            .group_by(pairs.c.marketplace_id)).all())
+
+    online, buyable = per_marketplace(False), per_marketplace(True)
     marketplaces = select(Marketplace).where(Marketplace.enabled).order_by(Marketplace.name)
     if filters.marketplace:
         marketplaces = marketplaces.where(Marketplace.slug == filters.marketplace)
     rows = []
     for marketplace in db.session.scalars(marketplaces):
-        up, buy = seen.get(marketplace.id, (0, 0))
+        up, buy = online.get(marketplace.id, 0), buyable.get(marketplace.id, 0)
         rows.append(Row(marketplace.slug, marketplace.name, whole, Figure(up, whole),
                         Figure(buy, whole), {"marketplace": marketplace.slug}))
     return rows
