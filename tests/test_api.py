@@ -419,7 +419,7 @@ def test_errors_follow_the_interface_language(client):
 
 def test_no_api_route_accepts_a_change(app, client, registry):
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
-    assert len(rules) == 5
+    assert len(rules) == 6  # products, one product, listings, stats/share, runs, openapi.json
     for rule in rules:
         assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
     for method in ("post", "put", "patch", "delete"):
@@ -475,6 +475,8 @@ def test_openapi_covers_every_route(app, client):
         {"q", "group", "stars", "commune", "page"}
     assert {p["name"] for p in served["paths"]["/api/v1/listings"]["get"]["parameters"]} == \
         {"status", "marketplace", "page"}
+    assert {p["name"] for p in served["paths"]["/api/v1/stats/share"]["get"]["parameters"]} == \
+        {"date", "by", "group", "stars", "commune", "marketplace"}
 
 
 def validator(spec: dict, name: str) -> Draft202012Validator:

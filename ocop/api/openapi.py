@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of the API, built from the same constants the views check against."""
 
+from ..dashboard.figures import DIMENSIONS
 from ..models import (
     CATEGORIES,
     LISTING_STATUSES,
@@ -92,6 +93,20 @@ SCHEMAS = {
          "summary": {"anyOf": [ref("Progress"), {"type": "null"}],
                      "description": "the final figures, once the run is done"}}),
 }
+_SHARE = {"counted": {"type": "integer", "description": "products whose certificate was valid"},
+          "online": {"type": "integer", "description": "counted products with a listing online"},
+          "buyable": {"type": "integer", "description": "counted products with one on sale"},
+          "share_online": nullable("number", description="percent, one decimal; null: none "
+                                   "counted"),
+          "share_buyable": nullable("number", description="percent, one decimal")}
+SCHEMAS["ShareGroup"] = obj({"key": STRING, "label": STRING, **_SHARE})
+SCHEMAS["Share"] = obj(
+    {"date": {"type": "string", "format": "date"}, **_SHARE},
+    {"by": {"type": "string", "enum": list(DIMENSIONS)},
+     "groups": {"type": "array", "items": ref("ShareGroup")}},
+    description="A listing is online when its last decisive check (active or out of stock) is "
+                "within the freshness window; a product counts when its certificate is valid "
+                "on the date. Past dates are read from the check history.")
 for _item in ("Product", "Listing"):
     SCHEMAS[f"{_item}Page"] = obj({
         "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1},
@@ -157,6 +172,19 @@ def document() -> dict:
                 [parameter("status", {"type": "string", "enum": [*LISTING_STATUSES, "none"]},
                            "last decisive status; none: never decided"),
                  parameter("marketplace", STRING, "marketplace slug, e.g. shopee"), PAGE],
+                {"400": BAD, "401": UNAUTHORIZED}),
+            "/api/v1/stats/share": operation(
+                "The share of counted products online on a date", "Share",
+                [parameter("date", {"type": "string", "format": "date"},
+                           "YYYY-MM-DD, today or earlier (the province's calendar); default "
+                           "today"),
+                 parameter("by", {"type": "string", "enum": list(DIMENSIONS)},
+                           "also give the figures per group of this dimension"),
+                 parameter("group", {"type": "integer", "minimum": 1,
+                                     "maximum": len(CATEGORIES)}, "product group"),
+                 parameter("stars", {"type": "integer", "enum": [3, 4, 5]}, "stars"),
+                 parameter("commune", STRING, "the producer's commune, exactly"),
+                 parameter("marketplace", STRING, "count only listings on this marketplace")],
                 {"400": BAD, "401": UNAUTHORIZED}),
             "/api/v1/runs/{run_id}": operation(
                 "A check run and its progress (officers only)", "Run",

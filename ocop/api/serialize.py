@@ -89,3 +89,10 @@ def run(item: CheckRun, progress: dict) -> dict:
         "progress": progress,
         "summary": item.summary,
     }
+
+
+def share(counted: int, online: int, buyable: int) -> dict:
+    """Counts and the shares computed from them (percent, one decimal; None without a count)."""
+    return {"counted": counted, "online": online, "buyable": buyable,
+            "share_online": round(100 * online / counted, 1) if counted else None,
+            "share_buyable": round(100 * buyable / counted, 1) if counted else None}

@@ -2,6 +2,7 @@
 
 import math
 import re
+from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
@@ -9,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..checks import runner
+from ..dashboard import figures
 from ..extensions import db
-from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product
+from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product, utcnow
 from ..products.queries import ProductFilters, product_list, visible_products
 from . import openapi, serialize, tokens
 from .errors import ApiError, register
@@ -22,6 +24,7 @@ register(bp)
 # public face, so it asks as this stand-in and leaves the field split to `serialize`.
 EVERYONE = type("Everyone", (), {"role": "public", "producer_id": None})()
 PAGE = re.compile(r"[1-9][0-9]{0,8}")  # bounded, so no offset overflows the database
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @bp.before_request
@@ -151,6 +154,47 @@ def listings():
     see = officer()
     return jsonify({**totals, "items": [serialize.listing(item, see, with_product=True)
                                         for item in items]})
+
+
+def date_argument(today: date) -> date:
+    """The `date` argument (YYYY-MM-DD, not after `today`), `today` when absent; else a 400."""
+    raw = request.args.get("date", "").strip()
+    if not raw:
+        return today
+    try:
+        day = date.fromisoformat(raw) if DATE.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None or day > today:
+        raise ApiError(400, "invalid_parameter",
+                       _("Ngày phải có dạng YYYY-MM-DD và không sau hôm nay."), parameter="date")
+    return day
+
+
+@bp.get("/stats/share")
+def stats_share():
+    """The share of counted products online on a date (today by default), as the dashboard
+    computes it; past dates from the check history."""
+    by = choice("by", figures.DIMENSIONS)
+    now = utcnow()
+    today = figures.local_date(now)
+    day = date_argument(today)
+    try:
+        filters = figures.Filters.from_args(request.args)
+    except figures.BadFilter as exc:
+        raise ApiError(400, "invalid_parameter", str(exc)) from None
+    history = day < today
+    moment = figures.day_end(day) if history else now
+    cells = figures.cube(filters, moment, history)
+    whole = sum(c.counted for c in cells)
+    totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells))
+    body = {"date": day.isoformat(), **totals}
+    if by:
+        body["by"] = by
+        body["groups"] = [{"key": row.key, "label": row.label,
+                           **serialize.share(row.counted, row.online.part, row.buyable.part)}
+                          for row in figures.breakdown(by, filters, moment, cells, history)]
+    return jsonify(body)
 
 
 @bp.get("/runs/<int:run_id>")

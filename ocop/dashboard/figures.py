@@ -134,6 +134,13 @@ def local_date(now: datetime) -> date:
     return now.replace(tzinfo=UTC).astimezone(zone).date()
 
 
+def day_end(day: date) -> datetime:
+    """The last moment of `day` in the province, as naive UTC like the stored times."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    local = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    return local.astimezone(UTC).replace(tzinfo=None) - timedelta(microseconds=1)
+
+
 def window_start(now: datetime) -> datetime:
     """The oldest verification that still counts."""
     return now - timedelta(days=int(current_app.config["FRESHNESS_DAYS"]))
