@@ -15,9 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     case,
+    or_,
 )
-from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -255,14 +257,24 @@ class Listing(Versioned, db.Model):
               "marketplace_id"),
     )
 
-    def stale(self, freshness_days: int, now: datetime | None = None) -> bool:
-        """Checked, but not verified decisively for longer than the freshness window (counted
-        from when it was added, if it never was); a listing never checked is just unchecked."""
+    @hybrid_method
+    def stale_before(self, cutoff: datetime) -> bool:
+        """Checked, but not verified decisively since `cutoff` (counted from when it was
+        added, if it never was); a listing never checked is just unchecked."""
         if self.last_checked_at is None:
             return False
-        now = now or utcnow()
-        since = self.verified_at or self.created_at or now
-        return since < now - timedelta(days=freshness_days)
+        return (self.verified_at or self.created_at or cutoff) < cutoff
+
+    @stale_before.inplace.expression
+    @classmethod
+    def _stale_before_expression(cls, cutoff: datetime):
+        return and_(cls.last_checked_at.is_not(None),
+                    or_(cls.verified_at < cutoff,
+                        and_(cls.verified_at.is_(None), cls.created_at < cutoff)))
+
+    def stale(self, freshness_days: int, now: datetime | None = None) -> bool:
+        """Not verified within the freshness window (see stale_before)."""
+        return self.stale_before((now or utcnow()) - timedelta(days=freshness_days))
 
     def __str__(self) -> str:
         return self.canonical_url

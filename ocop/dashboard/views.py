@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
 from .. import records, web
@@ -36,10 +36,9 @@ def attention(now) -> dict:
     cutoff = figures.window_start(now)
     troubled = (select(Listing).join(Listing.product).join(Listing.marketplace)
                 .options(contains_eager(Listing.product), contains_eager(Listing.marketplace))
-                .where(Listing.approved, Listing.last_checked_at.is_not(None),
+                .where(Listing.approved,
                        or_(Listing.last_verdict.in_(("blocked", "unreachable", "unknown")),
-                           Listing.verified_at < cutoff,
-                           and_(Listing.verified_at.is_(None), Listing.created_at < cutoff)))
+                           Listing.stale_before(cutoff)))
                 .order_by(Listing.verified_at.asc().nulls_first(), Listing.id))
     expiring = (select(Product).where(~Product.withdrawn, Product.expires_on >= today,
                                       Product.expires_on <= today + timedelta(days=EXPIRY_DAYS))
