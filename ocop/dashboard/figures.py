@@ -239,10 +239,7 @@ def headline(filters: Filters, now: datetime | None = None,
         select(func.count(func.distinct(Product.producer_id)),
                func.count(func.distinct(case((online == 1, Product.producer_id)))))
         .select_from(Product).join(Producer).where(counted(filters, today))).one()
-    cutoff = window_start(now)
-    stale = and_(Listing.last_checked_at.is_not(None),
-                 or_(Listing.verified_at < cutoff,
-                     and_(Listing.verified_at.is_(None), Listing.created_at < cutoff)))
+    stale = Listing.stale_before(window_start(now))
     query = (select(func.count(), func.count(case((stale, 1))),
                     func.count(func.distinct(Listing.product_id)))
              .where(Listing.approved, Listing.product_id.in_(
@@ -269,7 +266,7 @@ def breakdown(dimension: str, filters: Filters, now: datetime | None = None,
     """The share online per group, star rating, commune, producer kind or marketplace."""
     now = now or utcnow()
     if dimension == "marketplace":
-        return by_marketplace(filters, now, history)
+        return by_marketplace(filters, now, history, cells)
     key, label, arg = ROLL_UPS[dimension]
     totals: dict = {}
     for cell in cube(filters, now, history) if cells is None else cells:
@@ -280,12 +277,14 @@ def breakdown(dimension: str, filters: Filters, now: datetime | None = None,
             for k, (n, up, buy) in sorted(totals.items())]
 
 
-def by_marketplace(filters: Filters, now: datetime, history: bool = False) -> list[Row]:
+def by_marketplace(filters: Filters, now: datetime, history: bool = False,
+                   cells: list[Cell] | None = None) -> list[Row]:
     """Per marketplace: counted products with an online (buyable) listing on it, over all
     counted products — the province's "sàn Postmart: 120/267" figures."""
     today = local_date(now)
     products = select(Product.id).join(Producer).where(counted(filters, today))
-    whole = db.session.scalar(select(func.count()).select_from(products.subquery()))
+    whole = (sum(c.counted for c in cells) if cells is not None else
+             db.session.scalar(select(func.count()).select_from(products.subquery())))
 
     def per_marketplace(buyable: bool) -> dict[int, int]:
         pairs = online_listings(filters, now, buyable, history,
