@@ -62,42 +62,41 @@ def hosts_by_marketplace() -> dict[int, frozenset[str]]:
     return {key: frozenset(value) for key, value in hosts.items()}
 
 
-def targets(condition, hosts: dict[int, frozenset[str]]) -> Iterator[Target]:
-    """Engine targets for the listings matching `condition`, in id order, a page at a time.
+def rows(columns: tuple, condition) -> Iterator:
+    """Rows of `columns` (the listing id first) for the listings matching `condition`, in id
+    order, a page at a time.
 
     Each page is read on its own short-lived connection of the engine captured here: the
     scrapers pull targets from their own thread (no app context), and the recording thread
     commits in between.
     """
     engine = db.engine
-    columns = (Listing.id, Listing.canonical_url, Listing.item_id, Listing.marketplace_id,
-               Marketplace.adapter, Marketplace.slug)
 
-    def pages() -> Iterator[Target]:
+    def pages() -> Iterator:
         last = 0
         while True:
-            query = (select(*columns).join(Marketplace).where(condition, Listing.id > last)
-                     .order_by(Listing.id).limit(PAGE))
+            query = (select(Listing.id, *columns).join(Marketplace)
+                     .where(condition, Listing.id > last).order_by(Listing.id).limit(PAGE))
             with engine.connect() as connection:
-                rows = connection.execute(query).all()
-            for listing_id, url, item_id, marketplace_id, adapter, slug in rows:
-                yield Target(key=listing_id, url=url, adapter=adapter, marketplace=slug,
-                             hosts=hosts.get(marketplace_id, frozenset()), item_id=item_id)
-            if len(rows) < PAGE:
+                page = connection.execute(query).all()
+            yield from page
+            if len(page) < PAGE:
                 return
-            last = rows[-1][0]
+            last = page[-1][0]
 
     return pages()
 
 
+def targets(condition, hosts: dict[int, frozenset[str]]) -> Iterator[Target]:
+    """Engine targets for the listings matching `condition`, in id order."""
+    columns = (Listing.canonical_url, Listing.item_id, Listing.marketplace_id,
+               Marketplace.adapter, Marketplace.slug)
+    return (Target(key=listing_id, url=url, adapter=adapter, marketplace=slug,
+                   hosts=hosts.get(marketplace_id, frozenset()), item_id=item_id)
+            for listing_id, url, item_id, marketplace_id, adapter, slug
+            in rows(columns, condition))
+
+
 def listing_ids(condition) -> Iterator[int]:
-    """The ids of the listings matching `condition`, in order, a page at a time."""
-    last = 0
-    while True:
-        ids = db.session.scalars(select(Listing.id).join(Marketplace)
-                                 .where(condition, Listing.id > last)
-                                 .order_by(Listing.id).limit(PAGE)).all()
-        yield from ids
-        if len(ids) < PAGE:
-            return
-        last = ids[-1]
+    """The ids of the listings matching `condition`, in order."""
+    return (row[0] for row in rows((), condition))
