@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from ocop.checks.record import record
-from ocop.dashboard.figures import day_end, local_date
 from ocop.extensions import db
+from ocop.localtime import day_end, local_date
 from ocop.models import CheckRun, utcnow
 from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named

@@ -6,8 +6,9 @@ import pytest
 
 from ocop.checks.record import record
 from ocop.dashboard import sentences
-from ocop.dashboard.figures import Figure, Filters, by_marketplace, cube, local_date, short_of
+from ocop.dashboard.figures import Figure, Filters, by_marketplace, cube, short_of
 from ocop.extensions import db
+from ocop.localtime import local_date
 from ocop.models import AuditEntry, CheckRun, Listing, Marketplace, utcnow
 from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from ..checks import runner
 from ..dashboard import figures
 from ..extensions import db
+from ..localtime import day_end, local_date
 from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product, utcnow
 from ..products.queries import ProductFilters, product_list, visible_products
 from . import openapi, serialize, tokens
@@ -177,14 +178,14 @@ def stats_share():
     computes it; past dates from the check history."""
     by = choice("by", figures.DIMENSIONS)
     now = utcnow()
-    today = figures.local_date(now)
+    today = local_date(now)
     day = date_argument(today)
     try:
         filters = figures.Filters.from_args(request.args)
     except figures.BadFilter as exc:
         raise ApiError(400, "invalid_parameter", str(exc)) from None
     history = day < today
-    moment = figures.day_end(day) if history else now
+    moment = day_end(day) if history else now
     cells = figures.cube(filters, moment, history)
     whole = sum(c.counted for c in cells)
     totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells))

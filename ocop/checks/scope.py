@@ -1,26 +1,16 @@
 """Which listings a run covers, streamed as engine targets without loading them all."""
 
 from collections.abc import Iterator
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 
 from scrapers.model import Target
 
 from ..extensions import db
+from ..localtime import month_start
 from ..models import Check, CheckRun, Listing, Marketplace, MarketplaceHost
 
 PAGE = 500  # listings read per query: short reads, so a run never holds a cursor open
-
-
-def month_start(now: datetime) -> datetime:
-    """The first instant of `now`'s month in Vietnam time, as naive UTC like the stored times."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return first.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def in_scope(run: CheckRun):

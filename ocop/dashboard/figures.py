@@ -9,8 +9,7 @@ products. Every figure is a numerator and a denominator; percentages are compute
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..localtime import local_date
 from ..models import (
     CATEGORIES,
     PRODUCER_KINDS,
@@ -125,20 +125,6 @@ class Headline:
 def short_of(share: float, online: Figure) -> int:
     """How many more counted products need an online listing to reach `share` percent."""
     return max(0, math.ceil(share * online.whole / 100 - 1e-9) - online.part)
-
-
-def local_date(now: datetime) -> date:
-    """The date in the province for a stored (naive UTC) moment: certificates and reports
-    go by Vietnam's calendar, not UTC's (7 hours behind)."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return now.replace(tzinfo=UTC).astimezone(zone).date()
-
-
-def day_end(day: date) -> datetime:
-    """The last moment of `day` in the province, as naive UTC like the stored times."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    local = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
-    return local.astimezone(UTC).replace(tzinfo=None) - timedelta(microseconds=1)
 
 
 def window_start(now: datetime) -> datetime:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager
 
 from .. import records, web
 from ..extensions import db
+from ..localtime import local_date
 from ..models import CATEGORIES, Listing, Marketplace, Product, Target, utcnow
 from ..products.queries import communes
 from ..web import partial, render, role_required
@@ -32,7 +33,7 @@ def sorted_rows(rows: list[figures.Row], sort: str, desc: bool) -> list[figures.
 def attention(now) -> dict:
     """Listings and products that need someone to look: stale or unreadable listings,
     certificates about to expire, expired products still sold as OCOP."""
-    today = figures.local_date(now)
+    today = local_date(now)
     cutoff = figures.window_start(now)
     troubled = (select(Listing).join(Listing.product).join(Listing.marketplace)
                 .options(contains_eager(Listing.product), contains_eager(Listing.marketplace))
