@@ -8,14 +8,12 @@ JSON), without network.
     .venv/bin/python -m bench.api --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
 """
 
-import argparse
 import random
 import time
 
 from bench.dataset import generate, load_database
-from bench.import_export import OUT, backend_arguments
 from bench.product_list import TERMS
-from bench.requests import databases, median_p95
+from bench.requests import median_p95, run
 
 
 def prepare(uri: str, sizes: tuple[int, int, int]) -> str:
@@ -66,25 +64,9 @@ def measure(uri: str, secret: str, count: int, products: int) -> list[tuple]:
 
 def main() -> None:
     """Load and measure each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    backend_arguments(parser)
-    parser.add_argument("--requests", type=int, default=300)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    sizes = (args.products, args.producers, args.listings)
-    rows = []
-    for name, fresh in databases(args):
-        uri = fresh()
-        secret = prepare(uri, sizes)
-        for endpoint, label, median, p95, n in measure(uri, secret, args.requests,
-                                                       args.products):
-            rows.append((name, endpoint, label, median, p95, n))
-            print(f"{name:<10} {endpoint:<24} {label:<14} median {median:7.1f} ms   "
-                  f"p95 {p95:7.1f} ms   ({n} requests)", flush=True)
-    print("\n| database | endpoint | caller | median ms | p95 ms | requests |"
-          "\n|---|---|---|---:|---:|---:|")
-    for name, endpoint, label, median, p95, n in rows:
-        print(f"| {name} | `{endpoint}` | {label} | {median:.1f} | {p95:.1f} | {n} |")
+    run(__doc__, ("endpoint", "caller", "median ms", "p95 ms", "requests"),
+        lambda uri, sizes: (prepare(uri, sizes), sizes[0]),
+        lambda uri, count, ready: measure(uri, ready[0], count, ready[1]), requests=300)
 
 
 if __name__ == "__main__":

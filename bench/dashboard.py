@@ -7,11 +7,9 @@ at a time, as a full page and as the htmx fragment (server-side, no network).
     .venv/bin/python -m bench.dashboard --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
 """
 
-import argparse
 
-from bench.import_export import OUT, backend_arguments
 from bench.product_list import PASSWORD, prepare
-from bench.requests import databases, median_p95
+from bench.requests import median_p95, run
 from ocop.products.queries import communes
 
 
@@ -60,20 +58,14 @@ def measure(uri: str, count: int) -> list[tuple]:
 
 
 def main() -> None:
-    """Load and measure each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    backend_arguments(parser)
-    parser.add_argument("--requests", type=int, default=60)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    sizes = (args.products, args.producers, args.listings)
-    print("| database | filter | response | median ms | p95 ms |\n|---|---|---|---:|---:|")
-    for name, fresh in databases(args):
-        uri = fresh()
+    """Load, settle and measure each backend."""
+
+    def ready(uri: str, sizes: tuple[int, int, int]) -> None:
         prepare(uri, sizes)
         settle(uri)
-        for filter_name, label, median, p95 in measure(uri, args.requests):
-            print(f"| {name} | {filter_name} | {label} | {median:.1f} | {p95:.1f} |", flush=True)
+
+    run(__doc__, ("filter", "response", "median ms", "p95 ms"), ready,
+        lambda uri, count, _prepared: measure(uri, count), requests=60)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ GET /api/v1/stats/share?date=<a past month's end> (with and without `by`), and t
     .venv/bin/python -m bench.history --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
 """
 
-import argparse
 import random
 import time
 from datetime import datetime, timedelta
 
 from bench.dashboard import settle
-from bench.import_export import OUT, backend_arguments
 from bench.product_list import prepare
-from bench.requests import databases, median_p95
+from bench.requests import median_p95, run
 
 MONTHS = 24
 CHUNK = 20_000
@@ -116,24 +114,17 @@ def measure(uri: str, count: int) -> list[tuple]:
 
 
 def main() -> None:
-    """Load, write the history, measure each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    backend_arguments(parser)
-    parser.add_argument("--requests", type=int, default=30)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    sizes = (args.products, args.producers, args.listings)
-    print("| database | request | median ms | p95 ms |\n|---|---|---:|---:|")
-    for name, fresh in databases(args):
-        uri = fresh()
+    """Load, write the history, settle and measure each backend."""
+
+    def ready(uri: str, sizes: tuple[int, int, int]) -> None:
         prepare(uri, sizes)
         started = time.perf_counter()
         written = write_history(uri)
         settle(uri)
-        print(f"{name}: {written:,} checks written in {time.perf_counter() - started:.0f} s",
-              flush=True)
-        for label, median, p95 in measure(uri, args.requests):
-            print(f"| {name} | {label} | {median:.1f} | {p95:.1f} |", flush=True)
+        print(f"{written:,} checks written in {time.perf_counter() - started:.0f} s", flush=True)
+
+    run(__doc__, ("request", "median ms", "p95 ms"), ready,
+        lambda uri, count, _prepared: measure(uri, count), requests=30)
 
 
 if __name__ == "__main__":

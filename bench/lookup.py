@@ -7,12 +7,10 @@ test client (server-side times, no network).
     .venv/bin/python -m bench.lookup --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
 """
 
-import argparse
 import random
 
-from bench.import_export import OUT, backend_arguments
 from bench.product_list import TERMS, prepare
-from bench.requests import databases, median_p95
+from bench.requests import median_p95, run
 
 
 def measure(uri: str, count: int) -> list[tuple]:
@@ -28,19 +26,8 @@ def measure(uri: str, count: int) -> list[tuple]:
 
 def main() -> None:
     """Load and measure each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    backend_arguments(parser)
-    parser.add_argument("--requests", type=int, default=500)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    sizes = (args.products, args.producers, args.listings)
-    print("| database | response | median ms | p95 ms | requests |\n|---|---|---:|---:|---:|")
-    for name, fresh in databases(args):
-        uri = fresh()
-        prepare(uri, sizes)
-        for label, median, p95 in measure(uri, args.requests):
-            print(f"| {name} | {label} | {median:.1f} | {p95:.1f} | {args.requests} |",
-                  flush=True)
+    run(__doc__, ("response", "median ms", "p95 ms"), prepare,
+        lambda uri, count, _prepared: measure(uri, count), requests=500)
 
 
 if __name__ == "__main__":

@@ -7,15 +7,13 @@ a signed-in officer: the times are server-side (routing, queries, templates), wi
     .venv/bin/python -m bench.product_list --postgresql postgresql://postgres@127.0.0.1:5432/ocop_bench
 """
 
-import argparse
 import random
 import time
 
 from werkzeug.security import generate_password_hash
 
 from bench.dataset import generate, load_database
-from bench.import_export import OUT, backend_arguments
-from bench.requests import databases, median_p95, timed
+from bench.requests import median_p95, run, timed
 
 # Searches an officer types (without diacritics, as most do), each with one filter.
 TERMS = ("che", "mat ong", "bac ha", "tinh dau que", "sa pa", "gao", "htx", "lap suon",
@@ -75,24 +73,8 @@ def measure(uri: str, count: int) -> list[tuple]:
 
 def main() -> None:
     """Load and measure each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    backend_arguments(parser)
-    parser.add_argument("--requests", type=int, default=500)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    sizes = (args.products, args.producers, args.listings)
-    rows = []
-    for name, fresh in databases(args):
-        uri = fresh()
-        prepare(uri, sizes)
-        for filter_name, label, median, p95, n in measure(uri, args.requests):
-            rows.append((name, filter_name, label, median, p95, n))
-            print(f"{name:<10} q+{filter_name:<12} {label:<14} median {median:8.1f} ms   "
-                  f"p95 {p95:8.1f} ms   ({n} requests)", flush=True)
-    print("\n| database | search + filter | response | median ms | p95 ms | requests |"
-          "\n|---|---|---|---:|---:|---:|")
-    for name, filter_name, label, median, p95, n in rows:
-        print(f"| {name} | q + {filter_name} | {label} | {median:.1f} | {p95:.1f} | {n} |")
+    run(__doc__, ("search + filter", "response", "median ms", "p95 ms", "requests"),
+        prepare, lambda uri, count, _prepared: measure(uri, count), requests=500)
 
 
 if __name__ == "__main__":
