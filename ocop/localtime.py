@@ -36,3 +36,14 @@ def day_end(day: date) -> datetime:
 def month_start(moment: datetime) -> datetime:
     """The first moment of the province's month holding `moment`, stored-style."""
     return stored(local(moment).replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+
+
+def month_of(moment: datetime) -> date:
+    """The first day of the province's month holding a stored moment."""
+    return local_date(moment).replace(day=1)
+
+
+def month_end(month: date) -> datetime:
+    """The last moment of the province's month that starts on `month`, stored-style."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day_end(following - timedelta(days=1))

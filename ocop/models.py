@@ -378,6 +378,66 @@ class Check(db.Model):
     )
 
 
+class MonthClose(db.Model):
+    """A month whose end has passed, with the figures of that moment frozen beside it: the
+    trend, "what changed since last month" and the monthly report read these, never the raw
+    history again, and a listing deleted later does not change a closed month."""
+
+    __tablename__ = "month_closes"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    as_of: Mapped[datetime] = mapped_column(DateTime)  # its last moment in the province
+    closed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    freshness_days: Mapped[int] = mapped_column(Integer)
+    # The runs whose checks fell in the freshness window before `as_of`: [{"id", "checks"}].
+    runs: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ListingMonth(db.Model):
+    """One listing as it stood at a closed month's end (no foreign keys: frozen facts)."""
+
+    __tablename__ = "listing_months"
+
+    month: Mapped[date] = mapped_column(
+        ForeignKey("month_closes.month", ondelete="CASCADE"), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer)
+    marketplace_id: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    approved: Mapped[bool] = mapped_column()
+    status: Mapped[str | None] = mapped_column(String(20))  # the last decisive status then
+    verdict: Mapped[str | None] = mapped_column(String(20))  # the last check's verdict then
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    online: Mapped[bool] = mapped_column()
+    buyable: Mapped[bool] = mapped_column()
+    stale: Mapped[bool] = mapped_column()
+
+    __table_args__ = (
+        Index("ix_listing_months_online", "month", "online", "approved", "product_id",
+              "marketplace_id"),
+        Index("ix_listing_months_product", "month", "product_id"),
+    )
+
+
+class ShareCell(db.Model):
+    """Counted, online and buyable products of a closed month for one combination of group,
+    stars, commune and producer kind, on one marketplace (0: on any). The trend sums these."""
+
+    __tablename__ = "share_cells"
+
+    month: Mapped[date] = mapped_column(
+        ForeignKey("month_closes.month", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stars: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" when none
+    producer_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counted: Mapped[int] = mapped_column(Integer)  # 0 on a marketplace's own cells
+    online: Mapped[int] = mapped_column(Integer)
+    buyable: Mapped[int] = mapped_column(Integer)
+
+
 class User(UserMixin, Versioned, db.Model):
     """Someone who signs in: an administrator, a trade officer or a producer."""
 

@@ -16,6 +16,7 @@ from scrapers.breaker import FAILING, Breaker
 from scrapers.engine import check_many
 from scrapers.model import Result
 
+from ..dashboard import months
 from ..extensions import db
 from ..models import Check, CheckRun, Listing, Marketplace, User, utcnow
 from . import scope
@@ -152,7 +153,19 @@ def finish(run_id: int) -> CheckRun:
     run.state = "done"
     run.finished_at = run.heartbeat_at = utcnow()
     db.session.commit()
+    close_months()
     return run
+
+
+def close_months() -> None:
+    """Freeze the months that ended before this run finished (the first run of a month closes
+    the last one). A failure there leaves the run done: it is logged, and the next run or
+    `ocop close-months` tries again."""
+    try:
+        months.close_due()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("closing the months that have ended failed")
 
 
 def fail(run_id: int, exc: BaseException) -> None:

@@ -200,13 +200,20 @@ def cube(filters: Filters, now: datetime, history: bool = False) -> list[Cell]:
     """Counted, online and buyable products per combination of the product dimensions: one
     aggregate query that the headline and every product breakdown are summed from (SQLite has
     no GROUPING SETS; a few thousand cells at most). `history`: as the checks stood at `now`."""
-    online, buyable = flags(filters, now, history)
-    commune = func.coalesce(Producer.commune, "")
+    return tally(filters, local_date(now), *flags(filters, now, history))
+
+
+# The product dimensions a cell is keyed by, over products joined to producers: one tuple,
+# so GROUP BY repeats the very expressions selected (PostgreSQL compares them, binds included).
+KEYS = (Product.category, Product.stars, func.coalesce(Producer.commune, ""), Producer.kind)
+
+
+def tally(filters: Filters, today: date, online, buyable) -> list[Cell]:
+    """The cube's query, given per-product `online` and `buyable` flags (1 or 0)."""
     rows = db.session.execute(
-        select(Product.category, Product.stars, commune, Producer.kind, func.count(),
-               func.sum(online), func.sum(buyable))
-        .select_from(Product).join(Producer).where(counted(filters, local_date(now)))
-        .group_by(Product.category, Product.stars, commune, Producer.kind))
+        select(*KEYS, func.count(), func.sum(online), func.sum(buyable))
+        .select_from(Product).join(Producer).where(counted(filters, today))
+        .group_by(*KEYS))
     return [Cell(*row[:4], row[4], row[5] or 0, row[6] or 0) for row in rows]
 
 
@@ -280,7 +287,12 @@ def by_marketplace(filters: Filters, now: datetime, history: bool = False,
             select(pairs.c.marketplace_id, func.count(func.distinct(pairs.c.product_id)))
             .group_by(pairs.c.marketplace_id)).all())
 
-    online, buyable = per_marketplace(False), per_marketplace(True)
+    return marketplace_rows(per_marketplace(False), per_marketplace(True), whole, filters)
+
+
+def marketplace_rows(online: dict[int, int], buyable: dict[int, int], whole: int,
+                     filters: Filters) -> list[Row]:
+    """The marketplace breakdown's rows from products online (buyable) per marketplace id."""
     marketplaces = select(Marketplace).where(Marketplace.enabled).order_by(Marketplace.name)
     if filters.marketplace:
         marketplaces = marketplaces.where(Marketplace.slug == filters.marketplace)

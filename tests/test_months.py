@@ -1,0 +1,103 @@
+"""Closed months: each listing's state and the share cells frozen at a month's end agree with
+the check history replayed to that moment, and stay as they were."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from ocop.checks.record import record
+from ocop.dashboard import figures, months
+from ocop.dashboard.figures import Filters
+from ocop.extensions import db
+from ocop.localtime import local_date, month_end, month_of, stored, zone
+from ocop.models import CheckRun, Listing, ListingMonth, MonthClose, ShareCell, add_months, utcnow
+from scrapers.model import Result, Target
+from tests.conftest import make_product, producer_named
+from tests.test_dashboard import listing
+
+
+def at(months_back: int, day: int) -> datetime:
+    """Noon in the province on `day` of the month `months_back` before this one."""
+    month = add_months(month_of(utcnow()), -months_back)
+    return stored(datetime(month.year, month.month, day, 12, tzinfo=zone()))
+
+
+def seen(item: Listing, verdict: str, when: datetime, phase: int = 1) -> int:
+    """One check of `item` at `when`, recorded through the real rules by a run of that time."""
+    run = CheckRun(scope="all", origin="test", degraded=[], created_at=when)
+    db.session.add(run)
+    db.session.commit()
+    target = Target(item.id, item.canonical_url, item.marketplace.slug, item.marketplace.adapter,
+                    frozenset())
+    record(run.id, [Result(target, verdict, {"rule": "test"}, when)], phase=phase,
+           degraded=set(), confirm_after=timedelta(0))
+    return run.id
+
+
+@pytest.fixture
+def history(app):
+    """Three products over the last four months: A on sale, then only sold out on another
+    marketplace, then stale; B on sale, then confirmed removed; C never listed."""
+    with app.app_context():
+        producer = producer_named("HTX Chè Hướng Tâm")
+        a = make_product("M-A", "Chè A", producer, certified_on=date(2024, 1, 1))
+        b = make_product("M-B", "Chè B", producer, certified_on=date(2024, 1, 1), category=2)
+        make_product("M-C", "Chè C", producer, certified_on=date(2024, 1, 1))
+        a1, a2 = listing(a, "postmart", 1), listing(a, "shopee", 2)
+        b1 = listing(b, "tiki", 3)
+        db.session.flush()
+        for item in (a1, a2, b1):
+            item.created_at = at(5, 1)
+        db.session.commit()
+        runs = [seen(a1, "active", at(4, 10)), seen(b1, "active", at(4, 12)),
+                seen(a2, "out_of_stock", at(3, 20)), seen(b1, "removed", at(3, 4)),
+                seen(b1, "removed", at(3, 5), phase=2)]
+        return {"a1": a1.id, "a2": a2.id, "b1": b1.id, "runs": runs}
+
+
+def totals(cells) -> tuple[int, int, int]:
+    return (sum(c.counted for c in cells), sum(c.online for c in cells),
+            sum(c.buyable for c in cells))
+
+
+def test_closing_freezes_what_the_history_says_at_each_month_end(app, history):
+    with app.app_context():
+        closed = months.close_due()
+        first = add_months(month_of(utcnow()), -4)
+        assert closed == [add_months(first, n) for n in range(4)]
+        expected = [(3, 2, 2), (3, 1, 0), (3, 1, 0), (3, 0, 0)]
+        for month, figures_then in zip(closed, expected, strict=True):
+            closing = db.session.get(MonthClose, month)
+            assert totals(months.cube(closing, Filters())) == figures_then
+            assert totals(figures.cube(Filters(), closing.as_of, history=True)) == figures_then
+        states = {row.listing_id: row for row in db.session.scalars(
+            db.select(ListingMonth).where(ListingMonth.month == closed[1]))}
+        assert (states[history["a1"]].status, states[history["a1"]].stale) == ("active", True)
+        assert (states[history["a2"]].online, states[history["a2"]].buyable) == (True, False)
+        assert (states[history["b1"]].status, states[history["b1"]].online) == ("removed", False)
+        assert states[history["b1"]].verified_at == at(3, 5)
+        runs = db.session.get(MonthClose, closed[1]).runs
+        assert {r["id"] for r in runs} == set(history["runs"][2:])  # older than the window: out
+
+
+def test_a_closed_month_keeps_its_figures_and_marketplaces(app, history):
+    with app.app_context():
+        months.close_due()
+        first = db.session.get(MonthClose, add_months(month_of(utcnow()), -4))
+        rows = {r.key: r.online.part for r in months.by_marketplace(first, Filters(), 3)}
+        assert (rows["postmart"], rows["tiki"], rows["shopee"]) == (1, 1, 0)
+        assert totals(months.cube(first, Filters(marketplace="tiki"))) == (3, 1, 1)
+        assert totals(months.cube(first, Filters(group=2))) == (1, 1, 1)
+        db.session.delete(db.session.get(Listing, history["b1"]))  # its checks go with it
+        db.session.commit()
+        assert totals(months.cube(first, Filters())) == (3, 2, 2)
+        assert months.close_due() == []  # nothing left to close, nothing closed twice
+        assert db.session.scalar(db.select(db.func.count()).select_from(ShareCell).where(
+            ShareCell.month == first.month, ShareCell.marketplace_id == months.ANY)) == 2
+
+
+def test_a_month_is_closed_only_once_it_is_over(app, history):
+    with app.app_context():
+        with pytest.raises(ValueError):
+            months.close(month_of(utcnow()))
+        assert local_date(month_end(date(2026, 2, 1))) == date(2026, 2, 28)
