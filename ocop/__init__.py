@@ -82,6 +82,7 @@ def register_templating(app: Flask) -> None:
     """Globals every template may use."""
     from . import models
     from .checks.rules import rule_text
+    from .localtime import local_date
     from .text import fold
 
     app.jinja_env.globals.update(
@@ -97,6 +98,7 @@ def register_templating(app: Flask) -> None:
     )
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["rule_text"] = rule_text
+    app.jinja_env.filters["localdate"] = local_date
 
     @app.context_processor
     def inject_user() -> dict:

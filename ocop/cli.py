@@ -178,6 +178,37 @@ def worker_command(burst: bool) -> None:
     run_worker(burst)
 
 
+@ocop_group.command("report")
+@click.option("--month", required=True, help="The month, YYYY-MM (the current one: as of now).")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def report_command(month: str, path: str) -> None:
+    """Write the monthly report (.xlsx): figures, breakdowns, products and listings as of the
+    month's end, and the runs they come from."""
+    from .dashboard import report, snapshot
+    from .dashboard.figures import Filters
+    from .models import utcnow
+
+    now = utcnow()
+    try:
+        taken = snapshot.take(snapshot.parse_month(month, now), Filters(), now)
+    except snapshot.BadMonth as exc:
+        raise click.ClickException(str(exc)) from None
+    report.write(path, taken)
+    click.echo(taken.summary)
+    click.echo(f"Report written to {path}.")
+
+
+@ocop_group.command("close-months")
+def close_months_command() -> None:
+    """Freeze the figures of every month that has ended since the first check run (a run that
+    finishes does this too; this catches up, e.g. after an upgrade)."""
+    from .dashboard import months
+
+    closed = months.close_due()
+    click.echo(f"Closed {len(closed)} month(s)" + (
+        ": " + ", ".join(f"{m:%Y-%m}" for m in closed) if closed else "."))
+
+
 def main() -> None:
     """Console script: the `ocop` group of the app built by `ocop.create_app`."""
     from . import create_app

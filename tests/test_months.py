@@ -13,6 +13,8 @@ from ocop.localtime import local_date, month_end, month_of, stored, zone
 from ocop.models import CheckRun, Listing, ListingMonth, MonthClose, ShareCell, add_months, utcnow
 from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named
+from tests.helpers import HTMX, assert_fragment, assert_full_page
+from tests.test_api import get_json
 from tests.test_dashboard import listing
 
 
@@ -101,3 +103,59 @@ def test_a_month_is_closed_only_once_it_is_over(app, history):
         with pytest.raises(ValueError):
             months.close(month_of(utcnow()))
         assert local_date(month_end(date(2026, 2, 1))) == date(2026, 2, 28)
+
+
+def test_the_dashboard_draws_the_trend_from_the_closed_months(app, officer, history):
+    with app.app_context():
+        months.close_due()
+        closed = [m.strftime("%d/%m/%Y") for m in (local_date(month_end(add_months(
+            month_of(utcnow()), -n))) for n in (4, 3, 2, 1))]
+    page = assert_full_page(officer.get("/dashboard/"), "trend")
+    rows = [[td.text.strip() for td in tr.find_all("td")]
+            for tr in page.find(id="trend-table").select("tbody tr")]
+    assert [r[0] for r in rows[1:]] == closed[::-1]  # newest first, after today's
+    assert rows[-1][1:] == ["2/3 (66,7%)", "2/3 (66,7%)"]  # the oldest month: A and B on sale
+    assert rows[-2][1:] == ["1/3 (33,3%)", "0/3 (0,0%)"]  # A only sold out, B removed
+    assert len(page.find(id="trend").select("svg.trend-chart circle.online")) == 5
+    tiki = assert_fragment(officer.get("/dashboard/?marketplace=tiki", headers=HTMX), "trend")
+    rows = [[td.text.strip() for td in tr.find_all("td")]
+            for tr in tiki.find(id="trend-table").select("tbody tr")]
+    assert rows[-1][1:] == ["1/3 (33,3%)", "1/3 (33,3%)"]  # only B was on Tiki
+
+
+def test_what_changed_since_last_month(app, officer, history):
+    with app.app_context():
+        months.close_due()
+        a1 = db.session.get(Listing, history["a1"])
+        seen(a1, "active", utcnow() - timedelta(hours=1))  # back on sale this month
+    changes = assert_fragment(officer.get("/dashboard/changes", headers=HTMX),
+                              "changes").find(id="changes")
+    assert "M-A · Postmart" in changes.find(id="changes-came").text
+    assert "Không có." in changes.find(id="changes-lost").text
+    assert "M-A" in changes.find(id="changes-back").text  # offline at the end of last month
+
+
+def test_before_any_month_is_closed_there_is_nothing_to_compare(officer):
+    changes = assert_fragment(officer.get("/dashboard/changes", headers=HTMX), "changes")
+    assert "Chưa có tháng nào được chốt số liệu" in changes.text
+    page = assert_full_page(officer.get("/dashboard/"), "trend")
+    assert len(page.find(id="trend-table").select("tbody tr")) == 1  # today only
+
+
+def test_the_api_reads_a_closed_month_end_from_its_frozen_figures(app, client, history):
+    with app.app_context():
+        months.close_due()
+        first = add_months(month_of(utcnow()), -4)
+        day = local_date(month_end(first))
+        closing = db.session.get(MonthClose, first)
+        db.session.execute(db.update(ShareCell).where(ShareCell.month == first,
+                                                      ShareCell.marketplace_id == months.ANY)
+                           .values(online=ShareCell.counted))  # mark the frozen figures
+        db.session.commit()
+        assert months.closing_of(day) is closing
+        assert months.closing_of(day - timedelta(days=1)) is None
+    body = get_json(client, f"/api/v1/stats/share?date={day.isoformat()}&by=marketplace")
+    assert (body["counted"], body["online"], body["buyable"]) == (3, 3, 2)
+    assert {g["key"]: g["online"] for g in body["groups"]}["tiki"] == 1
+    before = get_json(client, f"/api/v1/stats/share?date={(day - timedelta(days=1)).isoformat()}")
+    assert (before["counted"], before["online"]) == (3, 2)  # from the history

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..checks import runner
-from ..dashboard import figures
+from ..dashboard import figures, months
 from ..extensions import db
 from ..localtime import day_end, local_date
 from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product, utcnow
@@ -175,7 +175,8 @@ def date_argument(today: date) -> date:
 @bp.get("/stats/share")
 def stats_share():
     """The share of counted products online on a date (today by default), as the dashboard
-    computes it; past dates from the check history."""
+    computes it; a closed month's last day from its frozen figures, other past dates from
+    the check history."""
     by = choice("by", figures.DIMENSIONS)
     now = utcnow()
     today = local_date(now)
@@ -185,16 +186,20 @@ def stats_share():
     except figures.BadFilter as exc:
         raise ApiError(400, "invalid_parameter", str(exc)) from None
     history = day < today
+    closing = months.closing_of(day) if history else None
     moment = day_end(day) if history else now
-    cells = figures.cube(filters, moment, history)
+    cells = (months.cube(closing, filters) if closing
+             else figures.cube(filters, moment, history))
     whole = sum(c.counted for c in cells)
     totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells))
     body = {"date": day.isoformat(), **totals}
     if by:
+        rows = (months.breakdown(by, closing, filters, cells) if closing
+                else figures.breakdown(by, filters, moment, cells, history))
         body["by"] = by
         body["groups"] = [{"key": row.key, "label": row.label,
                            **serialize.share(row.counted, row.online.part, row.buyable.part)}
-                          for row in figures.breakdown(by, filters, moment, cells, history)]
+                          for row in rows]
     return jsonify(body)
 
 

@@ -132,6 +132,13 @@ def window_start(now: datetime) -> datetime:
     return now - timedelta(days=int(current_app.config["FRESHNESS_DAYS"]))
 
 
+def online_now(now: datetime, buyable: bool = False):
+    """The condition for a listing online (buyable) by its current status."""
+    statuses = ("active",) if buyable else ("active", "out_of_stock")
+    return and_(Listing.approved, Listing.status.in_(statuses),
+                Listing.verified_at >= window_start(now))
+
+
 def online_listings(filters: Filters, now: datetime, buyable: bool = False,
                     history: bool = False, columns=(Listing.product_id,)):
     """`columns` of the listings online (or buyable) at `now`, within the marketplace filter:
@@ -143,8 +150,7 @@ def online_listings(filters: Filters, now: datetime, buyable: bool = False,
     """
     statuses = ("active",) if buyable else ("active", "out_of_stock")
     if not history:
-        query = select(*columns).where(Listing.approved, Listing.status.in_(statuses),
-                                       Listing.verified_at >= window_start(now))
+        query = select(*columns).where(online_now(now, buyable))
     else:
         seen, later = aliased(Check), aliased(Check)
         undone = or_(later.status_after == "removed", later.verdict == "out_of_stock"

@@ -110,9 +110,11 @@ def states_at(month: date, as_of: datetime, cutoff: datetime):
     buyable = figures.online_listings(Filters(), as_of, True, True, columns=(Listing.id,))
     base = (select(Listing.id.label("listing_id"), Listing.product_id, Listing.marketplace_id,
                    Listing.canonical_url.label("url"), Listing.approved, Listing.created_at,
-                   last(Check.status_after).label("status"), last(Check.verdict).label("verdict"),
-                   last(Check.at).label("checked_at"), last(Check.at, decisive).label("verified_at"),
-                   Listing.id.in_(online).label("online"), Listing.id.in_(buyable).label("buyable"))
+                   last(Check.status_after).label("status"),
+                   last(Check.verdict).label("verdict"), last(Check.at).label("checked_at"),
+                   last(Check.at, decisive).label("verified_at"),
+                   Listing.id.in_(online).label("online"),
+                   Listing.id.in_(buyable).label("buyable"))
             .where(Listing.created_at <= as_of).subquery())
     stale = and_(base.c.checked_at.is_not(None),
                  or_(base.c.verified_at < cutoff,

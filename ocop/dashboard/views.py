@@ -1,19 +1,20 @@
 """The dashboard page: figures, breakdowns and what needs a human, filtered through htmx."""
 
+import io
 from datetime import timedelta
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
 from .. import records, web
 from ..extensions import db
-from ..localtime import local_date
-from ..models import CATEGORIES, Listing, Marketplace, Product, Target, utcnow
+from ..localtime import local_date, month_of
+from ..models import Listing, Marketplace, MonthClose, Product, Target, utcnow
 from ..products.queries import communes
 from ..web import partial, render, role_required
-from . import figures, sentences
+from . import changes, chart, figures, months, report, snapshot
 from .forms import TargetForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -46,8 +47,7 @@ def attention(now) -> dict:
                 .order_by(Product.expires_on, Product.code))
     misused = (select(Product).where(
         or_(Product.withdrawn, Product.expires_on < today),
-        Product.id.in_(select(Listing.product_id).where(
-            Listing.approved, Listing.status == "active", Listing.verified_at >= cutoff)))
+        Product.id.in_(select(Listing.product_id).where(figures.online_now(now, True))))
         .order_by(Product.expires_on, Product.code))
     return {name: (db.paginate(query, page=1, per_page=ATTENTION, error_out=False))
             for name, query in (("troubled", troubled), ("expiring", expiring),
@@ -61,7 +61,10 @@ def index():
     sort = request.args.get("sort", "label")
     sort = sort if sort in SORTS else "label"
     desc = request.args.get("desc") == "1"
+    now = utcnow()
+    closed = db.session.scalars(select(MonthClose.month).order_by(MonthClose.month.desc()))
     context = {"sort": sort, "desc": desc, "communes": communes(),
+               "report_months": [month_of(now), *closed],
                "marketplaces": db.session.scalars(select(Marketplace).order_by(Marketplace.name)),
                "dimensions": figures.DIMENSIONS}
     try:
@@ -69,19 +72,15 @@ def index():
     except figures.BadFilter as exc:
         return render("dashboard/index.html", "figures", filters=figures.Filters(),
                       error=str(exc), **context)
-    now = utcnow()
-    cells = figures.cube(filters, now)
-    head = figures.headline(filters, now, cells)
-    breakdowns = {dim: sorted_rows(figures.breakdown(dim, filters, now, cells), sort, desc)
-                  for dim in figures.DIMENSIONS}
-    by_name = sorted(breakdowns["marketplace"], key=lambda r: (-r.online.part, r.label))
-    summary = sentences.summary(head, by_name, filters,
-                                str(CATEGORIES[filters.group]) if filters.group else None)
+    taken = snapshot.take(month_of(now), filters, now)
+    breakdowns = {dim: sorted_rows(rows, sort, desc) for dim, rows in taken.breakdowns.items()}
+    target = db.session.get(Target, 1)
+    trend = chart.chart(months.trend(filters, taken.head), target.share if target else None)
     args = filters.args(**({"sort": sort} if sort != "label" else {}),
                         **({"desc": 1} if desc else {}))
-    return render("dashboard/index.html", "figures", filters=filters, head=head,
-                  breakdowns=breakdowns, summary=summary, args=args,
-                  target=db.session.get(Target, 1), short_of=figures.short_of, error=None,
+    return render("dashboard/index.html", "figures", filters=filters, head=taken.head,
+                  breakdowns=breakdowns, summary=taken.summary, args=args, trend=trend,
+                  target=target, short_of=figures.short_of, error=None,
                   push_url=url_for("dashboard.index", **args), **context)
 
 
@@ -91,6 +90,31 @@ def attention_list():
     """The "needs a human" lists, fetched by the dashboard once its figures are shown."""
     return partial("dashboard/_attention.html", attention=attention(utcnow()),
                    expiry_days=EXPIRY_DAYS)
+
+
+@bp.get("/changes")
+@role_required("officer")
+def changes_list():
+    """What changed since the end of last month, fetched once the figures are shown."""
+    return partial("dashboard/_changes.html", changes=changes.since_last_month(utcnow(), ATTENTION))
+
+
+@bp.get("/report.xlsx")
+@role_required("officer")
+def report_download():
+    """The monthly report of the chosen month as a workbook (a bad month: back, with why)."""
+    now = utcnow()
+    try:
+        month = snapshot.parse_month(request.args.get("month", ""), now)
+        taken = snapshot.take(month, figures.Filters(), now)
+    except snapshot.BadMonth as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("dashboard.index"), 303)
+    buffer = io.BytesIO()
+    report.write(buffer, taken)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=f"bao-cao-ocop-{month:%Y-%m}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/target", methods=["GET", "POST"])

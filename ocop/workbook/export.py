@@ -84,13 +84,13 @@ def write_xlsx(target) -> None:
         for letter, width in zip("ABCDEFGHIJKL", WIDTHS[kind], strict=False):
             sheet.column_dimensions[letter].width = width
         bold = Font(bold=True)
-        sheet.append([_styled(sheet, header(kind, c), font=bold) for c in columns])
+        sheet.append([styled(sheet, header(kind, c), font=bold) for c in columns])
         for row in rows():
-            sheet.append([_dated(sheet, v) for v in row])
+            sheet.append([dated(sheet, v) for v in row])
     book.save(target)
 
 
-def _styled(sheet, value, **style) -> WriteOnlyCell:
+def styled(sheet, value, **style) -> WriteOnlyCell:
     """A write-only cell with a style."""
     cell = WriteOnlyCell(sheet, value=value)
     for name, setting in style.items():
@@ -98,12 +98,12 @@ def _styled(sheet, value, **style) -> WriteOnlyCell:
     return cell
 
 
-def _dated(sheet, value):
+def dated(sheet, value):
     """Dates get a Vietnamese number format; write-only sheets would show them ISO-style."""
     if isinstance(value, datetime):
-        return _styled(sheet, value, number_format=DATETIME_FORMAT)
+        return styled(sheet, value, number_format=DATETIME_FORMAT)
     if isinstance(value, date):
-        return _styled(sheet, value, number_format=DATE_FORMAT)
+        return styled(sheet, value, number_format=DATE_FORMAT)
     return value
 
 
