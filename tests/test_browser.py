@@ -146,5 +146,8 @@ def test_filter_the_dashboard_and_see_figures_and_address_change(page, app):
     expect(page.locator("#share-online")).to_contain_text("0/1 sản phẩm còn hiệu lực")
     expect(page).to_have_url(re.compile(r"/dashboard/\?group=2&marketplace=tiki$"))
     expect(page.locator("#summary")).to_contain_text("thuộc nhóm Đồ uống")
+    page.click("#trend summary")  # the trend's table follows the filters too
+    expect(page.locator("#trend-table tbody tr").first).to_contain_text("0/1 (0,0%)")
     expect(page.locator("#troubled")).to_be_visible()  # the lists loaded after the figures
+    expect(page.locator("#changes")).to_contain_text("Chưa có tháng nào được chốt số liệu")
     assert page.evaluate("window.marker") == "same page"

@@ -76,6 +76,11 @@ class Filters:
         """Query arguments for these filters with `changes`, leaving out the empty ones."""
         return {k: v for k, v in {**asdict(self), **changes}.items() if v not in ("", None)}
 
+    def on(self, commune, group, stars) -> list:
+        """The commune, group and star filters as conditions on these columns."""
+        return [column == value for column, value in
+                ((commune, self.commune), (group, self.group), (stars, self.stars)) if value]
+
     def product_args(self) -> dict:
         """The same filters in the product list's words, for links into it."""
         return {k: v for k, v in (("commune", self.commune), ("category", self.group),
@@ -168,14 +173,8 @@ def online_listings(filters: Filters, now: datetime, buyable: bool = False,
 
 def counted(filters: Filters, today: date):
     """The condition for counted products under the filters (product and producer joined)."""
-    conditions = [~Product.withdrawn, Product.certified_on <= today, Product.expires_on >= today]
-    if filters.commune:
-        conditions.append(Producer.commune == filters.commune)
-    if filters.group:
-        conditions.append(Product.category == filters.group)
-    if filters.stars:
-        conditions.append(Product.stars == filters.stars)
-    return and_(*conditions)
+    return and_(~Product.withdrawn, Product.certified_on <= today, Product.expires_on >= today,
+                *filters.on(Producer.commune, Product.category, Product.stars))
 
 
 def flags(filters: Filters, now: datetime, history: bool = False):

@@ -167,14 +167,7 @@ def marketplace_id(filters: Filters) -> int:
 
 def cell_filters(filters: Filters) -> list:
     """The product filters as conditions on ShareCell."""
-    conditions = []
-    if filters.commune:
-        conditions.append(ShareCell.commune == filters.commune)
-    if filters.group:
-        conditions.append(ShareCell.category == filters.group)
-    if filters.stars:
-        conditions.append(ShareCell.stars == filters.stars)
-    return conditions
+    return filters.on(ShareCell.commune, ShareCell.category, ShareCell.stars)
 
 
 def sums(filters: Filters):

@@ -29,7 +29,7 @@ def parse_month(raw: str, now: datetime) -> date:
         raise BadMonth(_l("Tháng phải có dạng YYYY-MM, ví dụ 2026-11."))
     month = date(int(match[1]), int(match[2]), 1)
     if month > month_of(now):
-        raise BadMonth(_l("Tháng %(month)s chưa đến.", month=f"{month:%m/%Y}"))
+        raise BadMonth(_l("Tháng %(month)s chưa đến.", month=month.strftime("%m/%Y")))
     return month
 
 
@@ -54,7 +54,7 @@ def closed(month: date, now: datetime) -> MonthClose:
         closing = db.session.get(MonthClose, month)
     if closing is None:
         raise BadMonth(_l("Chưa có lượt kiểm tra nào trước cuối tháng %(month)s.",
-                          month=f"{month:%m/%Y}"))
+                          month=month.strftime("%m/%Y")))
     return closing
 
 
