@@ -437,6 +437,10 @@ class ShareCell(db.Model):
     online: Mapped[int] = mapped_column(Integer)
     buyable: Mapped[int] = mapped_column(Integer)
 
+    # The trend reads one or two marketplaces' cells of 24 months: from this index alone.
+    __table_args__ = (Index("ix_share_cells_trend", "marketplace_id", "month", "category",
+                            "stars", "commune", "counted", "online", "buyable"),)
+
 
 class User(UserMixin, Versioned, db.Model):
     """Someone who signs in: an administrator, a trade officer or a producer."""

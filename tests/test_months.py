@@ -159,3 +159,10 @@ def test_the_api_reads_a_closed_month_end_from_its_frozen_figures(app, client, h
     assert {g["key"]: g["online"] for g in body["groups"]}["tiki"] == 1
     before = get_json(client, f"/api/v1/stats/share?date={(day - timedelta(days=1)).isoformat()}")
     assert (before["counted"], before["online"]) == (3, 2)  # from the history
+
+
+def test_a_month_is_due_a_few_minutes_after_its_end(app, history):
+    with app.app_context():
+        last = add_months(month_of(utcnow()), -1)
+        assert last not in months.due(month_end(last) + timedelta(minutes=1))  # batches land
+        assert months.due(month_end(last) + timedelta(minutes=6))[-1] == last

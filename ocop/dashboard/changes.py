@@ -1,9 +1,10 @@
 """What changed since the end of last month: the closed month's frozen listing states against
 today's statuses."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -21,24 +22,41 @@ def since_last_month(now: datetime, size: int) -> dict | None:
                              .order_by(MonthClose.month.desc()).limit(1))
     if last is None:
         return None
-    then = select(ListingMonth.listing_id).where(ListingMonth.month == last.month,
-                                                 ListingMonth.online, ListingMonth.approved)
-    was_online = Listing.id.in_(then)
+    then = and_(ListingMonth.month == last.month, ListingMonth.listing_id == Listing.id)
+    was_online = func.coalesce(and_(ListingMonth.online, ListingMonth.approved), False)
     online = func.coalesce(figures.online_now(now), False)
-    listings = (select(Listing).join(Listing.product).join(Listing.marketplace)
-                .options(contains_eager(Listing.product), contains_eager(Listing.marketplace))
-                .where(Listing.approved).order_by(Listing.id))
+    listings = select(Listing).outerjoin(ListingMonth, then).where(Listing.approved)
+    shown = (listings.join(Listing.product).join(Listing.marketplace).order_by(Listing.id)
+             .options(contains_eager(Listing.product), contains_eager(Listing.marketplace)))
     product_then = exists().where(ListingMonth.product_id == Product.id,
                                   ListingMonth.month == last.month, ListingMonth.online,
                                   ListingMonth.approved)
     product_now = exists().where(Listing.product_id == Product.id, online)
     products = (select(Product).join(Producer)
-                .where(figures.counted(figures.Filters(), local_date(now))).order_by(Product.code))
-    queries = {"came": listings.where(online, ~was_online),
-               "lost": listings.where(was_online, Listing.status == "removed"),
-               "dormant": listings.where(was_online, ~online, Listing.status != "removed"),
-               "offline": products.where(product_then, ~product_now),
-               "back": products.where(product_now, ~product_then)}
-    pages = {name: db.paginate(query, page=1, per_page=size, error_out=False)
-             for name, query in queries.items()}
-    return {"since": last, **pages}
+                .where(figures.counted(figures.Filters(), local_date(now))))
+    found = tally(listings, shown, {"came": and_(online, ~was_online),
+                                    "lost": and_(was_online, Listing.status == "removed"),
+                                    "dormant": and_(was_online, ~online,
+                                                    Listing.status != "removed")}, size)
+    found |= tally(products, products.order_by(Product.code),
+                   {"offline": and_(product_then, ~product_now),
+                    "back": and_(product_now, ~product_then)}, size)
+    return {"since": last, **found}
+
+
+@dataclass
+class Found:
+    """How many records match, and the first of them."""
+
+    total: int
+    items: list
+
+
+def tally(rows, shown, conditions: dict, size: int) -> dict[str, Found]:
+    """For each condition, how many of `rows` meet it (all counted in one pass) and the first
+    `size` of `shown` (the same rows, with what the page shows of them) that do."""
+    counts = db.session.execute(rows.with_only_columns(
+        *(func.count(case((c, 1))) for c in conditions.values()))).one()
+    return {name: Found(total, list(db.session.scalars(shown.where(condition).limit(size)))
+                        if total else [])
+            for (name, condition), total in zip(conditions.items(), counts, strict=True)}

@@ -35,16 +35,20 @@ from .figures import Cell, Figure, Filters, Headline
 
 ANY = 0  # ShareCell.marketplace_id of the cells that count a product online on any marketplace
 DECISIVE = ("active", "out_of_stock")
+# A run's last batch before midnight is committed within a second or so; a month is closed
+# only this long after its end, so no check of its last moments is still in flight.
+GRACE = timedelta(minutes=5)
 
 
 def due(now: datetime) -> list[date]:
-    """Months that ended since the first check run and are not closed yet, oldest first."""
+    """Months that ended (GRACE ago) since the first check run and are not closed yet, oldest
+    first."""
     first = db.session.scalar(select(func.min(CheckRun.created_at)))
     if first is None:
         return []
     closed = set(db.session.scalars(select(MonthClose.month)))
-    month, current, months = month_of(first), month_of(now), []
-    while month < current:
+    month, months = month_of(first), []
+    while month_end(month) + GRACE <= now:
         if month not in closed:
             months.append(month)
         month = add_months(month, 1)
@@ -68,7 +72,7 @@ def close_due(now: datetime | None = None) -> list[date]:
 def close(month: date) -> MonthClose:
     """Freeze the figures of the month starting on `month`, which must be over; commits."""
     as_of = month_end(month)
-    if as_of >= utcnow():
+    if as_of + GRACE > utcnow():
         raise ValueError(f"{month:%Y-%m} has not ended")
     days = int(current_app.config["FRESHNESS_DAYS"])
     cutoff = as_of - timedelta(days=days)
@@ -173,11 +177,12 @@ def cell_filters(filters: Filters) -> list:
 def sums(filters: Filters):
     """Counted products (from the ANY cells) and those online and buyable on the filtered
     marketplace, as sums over a month's cells."""
-    chosen = ShareCell.marketplace_id == marketplace_id(filters)
+    wanted = marketplace_id(filters)
+    chosen = ShareCell.marketplace_id == wanted
     return (func.sum(case((ShareCell.marketplace_id == ANY, ShareCell.counted), else_=0)),
             func.sum(case((chosen, ShareCell.online), else_=0)),
             func.sum(case((chosen, ShareCell.buyable), else_=0)),
-            ShareCell.marketplace_id.in_({ANY, marketplace_id(filters)}))
+            ShareCell.marketplace_id.in_({ANY, wanted}))
 
 
 def cube(closing: MonthClose, filters: Filters) -> list[Cell]:
