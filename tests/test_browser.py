@@ -1,11 +1,13 @@
 """The pages that matter, driven in Debian's Chromium as an officer would use them."""
 
+import io
 import os
 import re
 import threading
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from werkzeug.serving import make_server
 
 from ocop.extensions import db
@@ -63,8 +65,11 @@ def page(browser, live_server):
     return tab
 
 
-def test_search_as_you_type_without_diacritics(page):
+def test_search_as_you_type_with_and_without_diacritics(page):
     expect = sync_api.expect
+    page.fill("input[name=q]", "Khẩu Nhục")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("LC-003")
     page.fill("input[name=q]", "nuoc mam")
     expect(page.locator("#results tbody tr")).to_have_count(1)
     expect(page.locator("#results")).to_contain_text("Nước mắm Đặc biệt")
@@ -151,3 +156,13 @@ def test_filter_the_dashboard_and_see_figures_and_address_change(page, app):
     expect(page.locator("#troubled")).to_be_visible()  # the lists loaded after the figures
     expect(page.locator("#changes")).to_contain_text("Chưa có tháng nào được chốt số liệu")
     assert page.evaluate("window.marker") == "same page"
+
+
+def test_download_the_monthly_report_from_the_dashboard(page):
+    page.goto("/dashboard/")
+    with page.expect_download() as download:
+        page.click("#report button[type=submit]")
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
+    rows = list(book["Tổng hợp"].iter_rows(values_only=True))
+    assert ("Sản phẩm OCOP còn hiệu lực", 3) == rows[9][:2]
+    assert download.value.suggested_filename.startswith("bao-cao-ocop-")

@@ -166,3 +166,38 @@ def test_a_month_is_due_a_few_minutes_after_its_end(app, history):
         last = add_months(month_of(utcnow()), -1)
         assert last not in months.due(month_end(last) + timedelta(minutes=1))  # batches land
         assert months.due(month_end(last) + timedelta(minutes=6))[-1] == last
+
+
+def test_a_run_that_finishes_closes_the_months_before_it(app, history):
+    from ocop.checks import runner
+
+    with app.app_context():
+        run = CheckRun(scope="all", origin="test", degraded=[], state="running")
+        db.session.add(run)
+        db.session.commit()
+        runner.finish(run.id)
+        assert len(db.session.scalars(db.select(MonthClose)).all()) == 4
+        assert db.session.get(CheckRun, run.id).state == "done"
+
+
+def test_close_months_from_the_command_line(app, history):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ocop", "close-months"])
+    assert result.exit_code == 0 and "Closed 4 month(s)" in result.output
+    assert "Closed 0 month(s)." in runner.invoke(args=["ocop", "close-months"]).output
+
+
+def test_a_failure_to_close_the_months_leaves_the_run_done(app, history, monkeypatch, caplog):
+    from ocop.checks import runner
+
+    def broken(now=None):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(months, "close_due", broken)
+    with app.app_context():
+        run = CheckRun(scope="all", origin="test", degraded=[], state="running")
+        db.session.add(run)
+        db.session.commit()
+        assert runner.finish(run.id).state == "done"
+        assert db.session.scalars(db.select(MonthClose)).all() == []
+    assert "closing the months that have ended failed" in caplog.text

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..localtime import month_of
@@ -50,8 +51,11 @@ def closed(month: date, now: datetime) -> MonthClose:
     """The closing of a month that is over, made now if no run has made it yet."""
     closing = db.session.get(MonthClose, month)
     if closing is None and month in months.due(now):
-        months.close_due(now)
-        closing = db.session.get(MonthClose, month)
+        try:
+            closing = months.close(month)
+        except IntegrityError:  # another process closed it meanwhile
+            db.session.rollback()
+            closing = db.session.get(MonthClose, month)
     if closing is None:
         raise BadMonth(_l("Chưa có lượt kiểm tra nào trước cuối tháng %(month)s.",
                           month=month.strftime("%m/%Y")))
