@@ -1,6 +1,7 @@
 """The monthly report: `ocop report` and the dashboard's download, read back with openpyxl."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -110,3 +111,13 @@ def test_report_cells_never_run_as_formulas(app, run, history, tmp_path):  # noq
     assert run("report", "--month", months_back(app, 1), str(path)).exit_code == 0
     products = {row[0]: row for row in sheet_rows(load_workbook(path), "Sản phẩm")[1:]}
     assert products["M-A"][1] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_a_month_that_has_just_ended_waits_for_its_last_checks(app, history):  # noqa: F811
+    from ocop.dashboard import snapshot
+    from ocop.dashboard.figures import Filters
+
+    with app.app_context():
+        last = add_months(month_of(utcnow()), -1)
+        with pytest.raises(snapshot.BadMonth, match="vừa kết thúc"):
+            snapshot.take(last, Filters(), month_end(last) + timedelta(minutes=1))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..localtime import month_of
+from ..localtime import month_end, month_of
 from ..models import CATEGORIES, CheckRun, MonthClose
 from . import figures, months, sentences
 from .figures import Filters, Headline, Row
@@ -41,7 +41,6 @@ class Snapshot:
     month: date
     as_of: datetime
     closing: MonthClose | None  # None: the month in progress, from today's statuses
-    cells: list[figures.Cell]
     head: Headline
     breakdowns: dict[str, list[Row]]
     summary: str
@@ -50,6 +49,9 @@ class Snapshot:
 def closed(month: date, now: datetime) -> MonthClose:
     """The closing of a month that is over, made now if no run has made it yet."""
     closing = db.session.get(MonthClose, month)
+    if closing is None and month_end(month) + months.GRACE > now:
+        raise BadMonth(_l("Tháng %(month)s vừa kết thúc; số liệu được chốt sau ít phút.",
+                          month=month.strftime("%m/%Y")))
     if closing is None and month in months.due(now):
         try:
             closing = months.close(month)
@@ -80,7 +82,7 @@ def take(month: date, filters: Filters, now: datetime) -> Snapshot:
     by_size = sorted(breakdowns["marketplace"], key=lambda r: (-r.online.part, r.label))
     summary = sentences.summary(head, by_size, filters,
                                 str(CATEGORIES[filters.group]) if filters.group else None)
-    return Snapshot(month, as_of, closing, cells, head, breakdowns, summary)
+    return Snapshot(month, as_of, closing, head, breakdowns, summary)
 
 
 def run_rows(snapshot: Snapshot) -> list[tuple[dict, CheckRun | None]]:
