@@ -106,7 +106,8 @@ SCHEMAS["Share"] = obj(
      "groups": {"type": "array", "items": ref("ShareGroup")}},
     description="A listing is online when its last decisive check (active or out of stock) is "
                 "within the freshness window; a product counts when its certificate is valid "
-                "on the date. Past dates are read from the check history.")
+                "on the date. A closed month's last day is read from the figures frozen when "
+                "the month was closed; other past dates from the check history (slower).")
 for _item in ("Product", "Listing"):
     SCHEMAS[f"{_item}Page"] = obj({
         "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1},

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import Date, and_, case, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..checks.record import ONLINE
 from ..extensions import db
 from ..localtime import local_date, month_end, month_of
 from ..models import (
@@ -34,7 +35,6 @@ from . import figures
 from .figures import Cell, Figure, Filters, Headline
 
 ANY = 0  # ShareCell.marketplace_id of the cells that count a product online on any marketplace
-DECISIVE = ("active", "out_of_stock")
 # A run's last batch before midnight is committed within a second or so; a month is closed
 # only this long after its end, so no check of its last moments is still in flight.
 GRACE = timedelta(minutes=5)
@@ -108,7 +108,7 @@ def states_at(month: date, as_of: datetime, cutoff: datetime):
                                      *conditions)
                 .order_by(Check.at.desc(), Check.id.desc()).limit(1).scalar_subquery())
 
-    decisive = or_(Check.verdict.in_(DECISIVE),
+    decisive = or_(Check.verdict.in_(ONLINE),
                    and_(Check.phase == 2, Check.status_after == "removed"))
     online = figures.online_listings(Filters(), as_of, history=True, columns=(Listing.id,))
     buyable = figures.online_listings(Filters(), as_of, True, True, columns=(Listing.id,))
