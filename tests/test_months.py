@@ -201,3 +201,10 @@ def test_a_failure_to_close_the_months_leaves_the_run_done(app, history, monkeyp
         assert runner.finish(run.id).state == "done"
         assert db.session.scalars(db.select(MonthClose)).all() == []
     assert "closing the months that have ended failed" in caplog.text
+
+
+def test_the_trend_speaks_english_too(officer, history):
+    officer.post("/lang/en")
+    page = assert_full_page(officer.get("/dashboard/"), "trend")
+    assert page.find(id="trend").h2.text == "Month by month"
+    assert "Download the report (.xlsx)" in page.find(id="report").text
