@@ -191,7 +191,7 @@ def product_rows(snapshot: Snapshot):
          counted, listings, up, buy) in db.session.execute(query):
         yield (guard(code), guard(name), guard(producer), kinds.get(kind, kind), guard(commune),
                str(CATEGORIES[category]), stars, guard(decision), certified, expires,
-               yes(counted), yes(counted and up), yes(counted and buy), listings, up)
+               yes(counted), yes(up), yes(buy), listings, up)
 
 
 LISTING_HEADERS = ("Mã sản phẩm", "Tên sản phẩm", "Sàn", "Đường dẫn", "Trạng thái",
