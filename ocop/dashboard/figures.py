@@ -284,14 +284,15 @@ def by_marketplace(filters: Filters, now: datetime, history: bool = False,
     whole = (sum(c.counted for c in cells) if cells is not None else
              db.session.scalar(select(func.count()).select_from(products.subquery())))
 
-    def per_marketplace(buyable: bool, status: bool = False) -> list[tuple]:
-        """(marketplace id, products online[, products buyable by today's status])."""
-        columns = (Listing.marketplace_id, Listing.product_id) + ((Listing.status,) if status
-                                                                 else ())
-        pairs = online_listings(filters, now, buyable, history, columns=columns
+    def per_marketplace(buyable: bool, split: bool = False) -> list[tuple]:
+        """(marketplace id, counted products with an online, or buyable, listing there); with
+        `split`, also those with a listing there buyable by today's status."""
+        pairs = online_listings(filters, now, buyable, history,
+                                columns=(Listing.marketplace_id, Listing.product_id,
+                                         Listing.status)
                                 ).where(Listing.product_id.in_(products)).subquery()
         counts = [func.count(func.distinct(pairs.c.product_id))]
-        if status:
+        if split:
             counts.append(func.count(func.distinct(case((pairs.c.status == "active",
                                                          pairs.c.product_id)))))
         return db.session.execute(select(pairs.c.marketplace_id, *counts)
@@ -301,7 +302,7 @@ def by_marketplace(filters: Filters, now: datetime, history: bool = False,
         return marketplace_rows(dict(per_marketplace(False)), dict(per_marketplace(True)),
                                 whole, filters)
     # Today's statuses tell the buyable listings apart within the online ones: one pass.
-    rows = per_marketplace(False, status=True)
+    rows = per_marketplace(False, split=True)
     return marketplace_rows({m: up for m, up, _ in rows}, {m: buy for m, _, buy in rows},
                             whole, filters)
 
