@@ -17,6 +17,11 @@ def local(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(zone())
 
 
+def wall_clock(moment: datetime | None) -> datetime | None:
+    """A stored moment as the province's clock reads it, without a zone (for spreadsheets)."""
+    return None if moment is None else local(moment).replace(tzinfo=None)
+
+
 def stored(moment: datetime) -> datetime:
     """A zone-aware moment as the database keeps it: naive UTC."""
     return moment.astimezone(UTC).replace(tzinfo=None)

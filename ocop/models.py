@@ -219,6 +219,13 @@ class MarketplaceHost(db.Model):
         return self.host
 
 
+def stale_rule(checked_at, verified_at, created_at, cutoff: datetime):
+    """Listing.stale_before as SQL over any columns holding those times (today's listing, or
+    its state at a month's end)."""
+    return and_(checked_at.is_not(None),
+                or_(verified_at < cutoff, and_(verified_at.is_(None), created_at < cutoff)))
+
+
 class Listing(Versioned, db.Model):
     """A marketplace page that sells a product; the verification engine fills its status."""
 
@@ -268,9 +275,7 @@ class Listing(Versioned, db.Model):
     @stale_before.inplace.expression
     @classmethod
     def _stale_before_expression(cls, cutoff: datetime):
-        return and_(cls.last_checked_at.is_not(None),
-                    or_(cls.verified_at < cutoff,
-                        and_(cls.verified_at.is_(None), cls.created_at < cutoff)))
+        return stale_rule(cls.last_checked_at, cls.verified_at, cls.created_at, cutoff)
 
     def stale(self, freshness_days: int, now: datetime | None = None) -> bool:
         """Not verified within the freshness window (see stale_before)."""

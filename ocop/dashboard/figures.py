@@ -228,23 +228,30 @@ def headline(filters: Filters, now: datetime | None = None,
     now = now or utcnow()
     today = local_date(now)
     cells = cube(filters, now) if cells is None else cells
+    products = select(Product.id).join(Producer).where(counted(filters, today))
+    stale = Listing.stale_before(window_start(now))
+    listings = (select(func.count(), func.count(case((stale, 1))),
+                       func.count(func.distinct(Listing.product_id)))
+                .where(Listing.approved, Listing.product_id.in_(products)))
+    if filters.marketplace:
+        listings = listings.join(Marketplace).where(Marketplace.slug == filters.marketplace)
+    return assemble(filters, today, cells, Product.id.in_(online_listings(filters, now)),
+                    listings)
+
+
+def assemble(filters: Filters, today: date, cells: list[Cell], online, listings) -> Headline:
+    """A headline from the cube's `cells`, the condition for a product `online`, and a query
+    of (listings, stale listings, products listed) over the counted products' listings:
+    today's or a closed month's."""
     total = sum(c.counted for c in cells)
     by_stars: dict[int, int] = {}
     for cell in cells:
         by_stars[cell.stars] = by_stars.get(cell.stars, 0) + cell.counted
-    online, _buyable = flags(filters, now)
     producers = db.session.execute(
         select(func.count(func.distinct(Product.producer_id)),
-               func.count(func.distinct(case((online == 1, Product.producer_id)))))
+               func.count(func.distinct(case((online, Product.producer_id)))))
         .select_from(Product).join(Producer).where(counted(filters, today))).one()
-    stale = Listing.stale_before(window_start(now))
-    query = (select(func.count(), func.count(case((stale, 1))),
-                    func.count(func.distinct(Listing.product_id)))
-             .where(Listing.approved, Listing.product_id.in_(
-                 select(Product.id).join(Producer).where(counted(filters, today)))))
-    if filters.marketplace:
-        query = query.join(Marketplace).where(Marketplace.slug == filters.marketplace)
-    n_listings, n_stale, listed = db.session.execute(query).one()
+    n_listings, n_stale, listed = db.session.execute(listings).one()
     return Headline(today, total, by_stars,
                     Figure(sum(c.online for c in cells), total),
                     Figure(sum(c.buyable for c in cells), total),

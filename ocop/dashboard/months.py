@@ -29,6 +29,7 @@ from ..models import (
     Product,
     ShareCell,
     add_months,
+    stale_rule,
     utcnow,
 )
 from . import figures
@@ -120,9 +121,7 @@ def states_at(month: date, as_of: datetime, cutoff: datetime):
                    Listing.id.in_(online).label("online"),
                    Listing.id.in_(buyable).label("buyable"))
             .where(Listing.created_at <= as_of).subquery())
-    stale = and_(base.c.checked_at.is_not(None),
-                 or_(base.c.verified_at < cutoff,
-                     and_(base.c.verified_at.is_(None), base.c.created_at < cutoff)))
+    stale = stale_rule(base.c.checked_at, base.c.verified_at, base.c.created_at, cutoff)
     return select(literal(month, Date).label("month"), base.c.listing_id, base.c.product_id,
                   base.c.marketplace_id, base.c.url, base.c.approved, base.c.status,
                   base.c.verdict, base.c.checked_at, base.c.verified_at, base.c.online,
@@ -218,26 +217,15 @@ def breakdown(dimension: str, closing: MonthClose, filters: Filters,
 def headline(closing: MonthClose, filters: Filters, cells: list[Cell]) -> Headline:
     """The headline figures at the month's end, as `figures.headline` gives them for today."""
     day = local_date(closing.as_of)
-    total = sum(c.counted for c in cells)
-    by_stars: dict[int, int] = {}
-    for cell in cells:
-        by_stars[cell.stars] = by_stars.get(cell.stars, 0) + cell.counted
     mine = [ListingMonth.month == closing.month, ListingMonth.approved]
     if filters.marketplace:
         mine.append(ListingMonth.marketplace_id == marketplace_id(filters))
     products = select(Product.id).join(Producer).where(figures.counted(filters, day))
     online = Product.id.in_(select(ListingMonth.product_id).where(ListingMonth.online, *mine))
-    producers = db.session.execute(
-        select(func.count(func.distinct(Product.producer_id)),
-               func.count(func.distinct(case((online, Product.producer_id)))))
-        .select_from(Product).join(Producer).where(figures.counted(filters, day))).one()
-    n_listings, n_stale, listed = db.session.execute(
-        select(func.count(), func.count(case((ListingMonth.stale, 1))),
-               func.count(func.distinct(ListingMonth.product_id)))
-        .where(*mine, ListingMonth.product_id.in_(products))).one()
-    return Headline(day, total, by_stars, Figure(sum(c.online for c in cells), total),
-                    Figure(sum(c.buyable for c in cells), total), total - listed, n_listings,
-                    n_stale, Figure(producers[1], producers[0]))
+    listings = (select(func.count(), func.count(case((ListingMonth.stale, 1))),
+                       func.count(func.distinct(ListingMonth.product_id)))
+                .where(*mine, ListingMonth.product_id.in_(products)))
+    return figures.assemble(filters, day, cells, online, listings)
 
 
 @dataclass

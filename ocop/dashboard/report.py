@@ -3,8 +3,6 @@ People's Committee — the headline figures and the sentence to paste, every bre
 product and listing as they stood at the month's end, and the runs the figures come from.
 Always in Vietnamese, the language of that report (labels forced to it, texts written in it)."""
 
-from datetime import datetime
-
 from flask import current_app
 from flask_babel import force_locale
 from openpyxl import Workbook
@@ -12,7 +10,7 @@ from openpyxl.styles import Font
 from sqlalchemy import case, func, literal, select
 
 from ..extensions import db
-from ..localtime import local
+from ..localtime import wall_clock
 from ..models import (
     CATEGORIES,
     LISTING_STATUSES,
@@ -53,11 +51,6 @@ def listing_states(snapshot: Snapshot):
                    func.coalesce(Listing.stale_before(figures.window_start(now)), False
                                  ).label("stale"))
             .where(Listing.approved).subquery())
-
-
-def shown(moment: datetime | None) -> datetime | None:
-    """A stored moment as the province's clock read it."""
-    return None if moment is None else local(moment).replace(tzinfo=None)
 
 
 def yes(flag) -> str:
@@ -117,8 +110,8 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
             sheet.append([f"#{entry['id']}", "(đã xoá)", None, None, None, entry["checks"]])
             continue
         scope = str(RUN_SCOPES[run.scope]) + (f": {run.scope_label}" if run.scope_label else "")
-        sheet.append([f"#{run.id}", guard(scope), dated(sheet, shown(run.started_at)),
-                      dated(sheet, shown(run.finished_at)), str(RUN_STATES[run.state]),
+        sheet.append([f"#{run.id}", guard(scope), dated(sheet, wall_clock(run.started_at)),
+                      dated(sheet, wall_clock(run.finished_at)), str(RUN_STATES[run.state]),
                       entry["checks"]])
     sheet.append([])
     sheet.append([styled(sheet, "Cách tính", font=BOLD)])
@@ -214,4 +207,4 @@ def listing_rows(snapshot: Snapshot):
          stale) in db.session.execute(query):
         yield (guard(code), guard(name), guard(marketplace), guard(url),
                statuses.get(status, "Chưa có kết luận"), statuses.get(verdict, ""),
-               shown(checked), shown(verified), yes(up), yes(buy), yes(stale))
+               wall_clock(checked), wall_clock(verified), yes(up), yes(buy), yes(stale))

@@ -3,17 +3,16 @@
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import select
 
 from ..extensions import db
+from ..localtime import wall_clock
 from ..models import (
     CATEGORIES,
     LISTING_STATUSES,
@@ -60,16 +59,14 @@ def product_rows() -> Iterator[tuple]:
 def listing_rows() -> Iterator[tuple]:
     """The listings sheet, row by row: what the importer reads, then the last check."""
     statuses = {k: vietnamese(v) for k, v in LISTING_STATUSES.items()}
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     query = (select(Product.code, Marketplace.name, Listing.url, Listing.status,
                     Listing.last_checked_at)
              .join(Listing.product).join(Listing.marketplace)
              .order_by(Product.code, Listing.id)
              .execution_options(yield_per=BATCH))
     for code, marketplace, url, status, checked in db.session.execute(query):
-        if checked is not None:  # stored in UTC, shown as Vietnam's clock reads
-            checked = checked.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-        yield (guard(code), guard(marketplace), guard(url), statuses.get(status), checked)
+        yield (guard(code), guard(marketplace), guard(url), statuses.get(status),
+               wall_clock(checked))
 
 
 TABLES = {PRODUCTS: (PRODUCT_COLUMNS, product_rows), LISTINGS: (LISTING_COLUMNS, listing_rows)}
