@@ -20,6 +20,12 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # an officer keeps a form open all morning
+        "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
+        # Failed sign-ins allowed before a temporary lockout, in a moving window: an account
+        # is a person (a few typos), an address may be a whole office behind one router.
+        "SIGN_IN_LIMIT_ACCOUNT": "10 per 15 minutes",
+        "SIGN_IN_LIMIT_ADDRESS": "100 per 15 minutes",
+        "RATELIMIT_STORAGE_URI": "",  # empty: OCOP_REDIS_URL when set, else memory
         # The verification engine (see scrapers.model.Settings for what each one means).
         "SCRAPER_CONTACT": "",  # an email or URL marketplaces can reach the operator at
         "SCRAPER_USER_AGENT": "",  # empty: built from the province and the contact

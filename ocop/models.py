@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    false,
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
@@ -459,6 +460,10 @@ class User(UserMixin, Versioned, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session this account has open (sign-out, new password, locked).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set by a reset or a sign-in with a password the policy no longer accepts.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     producer: Mapped[Producer | None] = relationship()
 
@@ -471,6 +476,11 @@ class User(UserMixin, Versioned, db.Model):
     def is_active(self) -> bool:
         """Flask-Login refuses a deactivated account."""
         return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie names: the account and its session epoch, so a cookie
+        copied before the epoch moved names no one (see ocop.auth.sessions)."""
+        return f"{self.id}.{self.session_epoch}"
 
     def set_password(self, password: str) -> None:
         """Store only a salted hash."""
@@ -530,3 +540,29 @@ class AuditEntry(db.Model):
     changes: Mapped[dict] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),)
+
+
+SIGN_IN_OUTCOMES = {
+    "success": _l("Thành công"),
+    "failed": _l("Sai thư điện tử hoặc mật khẩu"),
+    "inactive": _l("Tài khoản đã khoá"),
+    "throttled": _l("Bị chặn tạm thời vì thử quá nhiều"),
+}
+
+
+class SignIn(db.Model):
+    """One attempt to sign in: when, from where, for which address typed, and how it ended
+    (never the password)."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(45))
+    outcome: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint(f"outcome IN {tuple(SIGN_IN_OUTCOMES)}", name="outcome"),)

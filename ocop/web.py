@@ -1,12 +1,15 @@
 """What every view shares: full page or fragment, role checks, pagination arguments."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
+from .bounds import MAX_PAGE
 from .errors import Invalid, StaleEdit
 from .extensions import db, htmx
 
@@ -37,6 +40,18 @@ def partial(template: str, **context):
     return response
 
 
+def local_path(target: str | None) -> str:
+    """`target` if it is a path on this site, else the front page: the one guard for every
+    redirect whose address comes from the request (`next`, the language switch). Browsers read
+    `//host`, `/\\host` and the same with tabs or newlines in between as another host."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("home.index")
+
+
 def role_required(role: str):
     """Views for signed-in users holding `role` or a higher one; others get 403."""
 
@@ -54,8 +69,11 @@ def role_required(role: str):
 
 
 def page_number() -> int:
-    """The `page` query argument, 1 when absent or nonsense."""
+    """The `page` query argument, 1 when absent or nonsense; past MAX_PAGE no such page (404),
+    so no offset overflows the database."""
     page = request.args.get("page", 1, type=int)
+    if page and page > MAX_PAGE:
+        abort(404)
     return page if page and page > 0 else 1
 
 
@@ -92,6 +110,16 @@ def done(message: str, url: str):
     return redirect(url, 303)
 
 
+def loaded_version(form, record) -> int | None:
+    """The version an edit of `record` was loaded at; None for a new record. An edit of a saved
+    record that does not say its version is refused: without it the stale-edit check cannot run
+    and the save would overwrite whatever someone else saved meanwhile."""
+    if record is not None and form.version.data is None:
+        raise Invalid.one("", _("Biểu mẫu này đã cũ nên chưa được lưu (thiếu phiên bản của bản "
+                                "ghi). Hãy tải lại trang rồi sửa lại."))
+    return form.version.data
+
+
 def edit_form(form, record, *, check, save, saved, template: str, **context):
     """The flow every record form shares: inline validation of one field, then on submit a
     save that may be refused (errors beside the fields) or found stale (someone saved since
@@ -101,7 +129,7 @@ def edit_form(form, record, *, check, save, saved, template: str, **context):
     stale = False
     if form.validate_on_submit():
         try:
-            result = save(form.data_for_save(), form.version.data)
+            result = save(form.data_for_save(), loaded_version(form, record))
         except Invalid as exc:
             add_errors(form, exc.errors)
         except StaleEdit:

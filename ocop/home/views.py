@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from ..auth.views import safe_next
+from ..web import local_path
 
 bp = Blueprint("home", __name__)
 
@@ -22,4 +22,4 @@ def language(code: str):
     if code not in ("vi", "en"):
         abort(404)
     session["lang"] = code
-    return redirect(safe_next(request.form.get("next")), 303)
+    return redirect(local_path(request.form.get("next")), 303)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import web
 from ..errors import Invalid
 from ..extensions import db
-from ..models import PRODUCER_KINDS, Producer, Product
+from ..models import PRODUCER_KINDS, Producer, Product, User
 from ..products.queries import communes, listing_counts
 from ..web import page_arg, page_number, render, role_required
 from . import operations
@@ -41,8 +41,10 @@ def show(producer_id: int):
     producer = db.get_or_404(Producer, producer_id)
     products = db.session.scalars(
         select(Product).where(Product.producer_id == producer.id).order_by(Product.code)).all()
+    accounts = db.session.scalars(
+        select(User).where(User.producer_id == producer.id).order_by(User.email)).all()
     return render("producers/show.html", "products", producer=producer, products=products,
-                  counts=listing_counts([p.id for p in products]))
+                  counts=listing_counts([p.id for p in products]), accounts=accounts)
 
 
 @bp.route("/new", methods=["GET", "POST"])

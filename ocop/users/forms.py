@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from ..forms import RecordForm
+from ..forms import Form, RecordForm
 from ..models import ROLES
 from ..products.forms import find_producer
 
@@ -26,8 +26,10 @@ class UserForm(RecordForm):
                            description=_l("Chỉ với tài khoản chủ thể: gõ tên để chọn."))
     # PasswordField never writes the value back into the page.
     password = PasswordField(_l("Mật khẩu"), validators=[Optional(), Length(max=200)],
-                             description=_l("Ít nhất 10 ký tự. Khi sửa tài khoản, để trống để "
-                                            "giữ mật khẩu hiện tại."))
+                             description=_l("Ít nhất 10 ký tự, không phải mật khẩu phổ biến. "
+                                            "Khi sửa tài khoản, để trống để giữ mật khẩu hiện "
+                                            "tại; đặt mật khẩu mới sẽ đăng xuất tài khoản khỏi "
+                                            "mọi thiết bị."))
 
     producer_record = None
 
@@ -51,3 +53,16 @@ class TokenForm(FlaskForm):
     name = StringField(_l("Tên khoá"), validators=[DataRequired(), Length(max=100)],
                        filters=[strip],
                        description=_l("Ví dụ: “Báo cáo tháng của Sở” hoặc tên máy chạy."))
+
+
+class PasswordForm(Form):
+    """Change one's own password: the current one proves it is the owner at the keyboard."""
+
+    current_password = PasswordField(_l("Mật khẩu hiện tại"),
+                                     validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(
+        _l("Mật khẩu mới"), validators=[DataRequired(), Length(max=200)],
+        description=_l("Ít nhất 10 ký tự, không phải mật khẩu phổ biến. Một câu ngắn dễ nhớ "
+                       "là mật khẩu tốt."))
+    confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("Hai lần nhập mật khẩu mới khác nhau."))])

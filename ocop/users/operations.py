@@ -3,12 +3,12 @@
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..auth import passwords
+from ..auth.operations import end_sessions
 from ..errors import Invalid, StaleEdit
 from ..extensions import db
 from ..models import User
 from ..records import save
-
-MIN_PASSWORD = 10
 
 
 def check(data: dict, password: str | None, user: User | None = None,
@@ -30,8 +30,9 @@ def check(data: dict, password: str | None, user: User | None = None,
         errors["producer"] = [_("Tài khoản chủ thể phải gắn với một chủ thể.")]
     if data["role"] != "producer" and data.get("producer") is not None:
         errors["producer"] = [_("Chỉ tài khoản chủ thể mới gắn với chủ thể.")]
-    if (user is None or password) and len(password or "") < MIN_PASSWORD:
-        errors["password"] = [_("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD)]
+    if user is None or password:
+        if reason := passwords.problem(password or "", email):
+            errors["password"] = [reason]
     if errors:
         raise Invalid(errors)
 
@@ -50,6 +51,8 @@ def update_user(user: User, data: dict, password: str | None = None,
     check(data, password, user if user.id else None, actor)
     data = {**data, "email": data["email"].strip().lower()}
     if password:
+        if user.id:  # a new password closes the doors the old one opened
+            end_sessions(user)
         user.set_password(password)
     conflict = Invalid.one("email", _("Thư điện tử này vừa được dùng cho tài khoản khác."))
     return save(user, data, version, conflict)
@@ -61,4 +64,6 @@ def set_active(user: User, active: bool, actor: User | None = None) -> User:
         raise Invalid.one("active", _("Bạn không thể tự khoá tài khoản của chính mình."))
     if user.active == active:
         return user
+    if not active:
+        end_sessions(user)
     return save(user, {"active": active})

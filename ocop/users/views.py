@@ -1,17 +1,20 @@
-"""User administration (the account list, the account form, deactivating and reactivating)
-and each officer's own API keys."""
+"""User administration (the account list, the account form, deactivating and reactivating,
+password resets, the sign-in audit) and each user's own account: password and API keys."""
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import web
 from ..api import tokens
+from ..auth import operations as auth, throttle
 from ..errors import Invalid
 from ..extensions import db
-from ..models import ROLES, ApiToken, User
+from ..models import ROLES, SIGN_IN_OUTCOMES, ApiToken, SignIn, User, utcnow
 from ..products.forms import producer_choice
 from ..web import (
     page_number,
@@ -21,7 +24,7 @@ from ..web import (
     wants_fragment,
 )
 from . import operations
-from .forms import TokenForm, UserForm
+from .forms import PasswordForm, TokenForm, UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -124,3 +127,73 @@ def revoke_api_key(token_id: int):
         return partial("users/_api_key_row.html", key=token)
     flash(_("Đã thu hồi khoá %(prefix)s…", prefix=token.prefix), "success")
     return redirect(url_for("users.api_keys"), 303)
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def account():
+    """The signed-in user's own account: who they are, and a new password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            auth.change_password(current_user, form.current_password.data,
+                                 form.new_password.data, request.remote_addr or "")
+        except Invalid as exc:
+            web.add_errors(form, exc.errors)
+        else:
+            login_user(current_user)  # this browser stays signed in, under the new epoch
+            return web.done(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."),
+                            url_for("users.account"))
+    return render_template("users/account.html", form=form)
+
+
+@bp.post("/<int:user_id>/reset-password")
+@role_required("officer")
+def reset_password(user_id: int):
+    """Give an account a temporary password, shown on this answer only."""
+    user = db.get_or_404(User, user_id)
+    if not auth.may_reset(current_user, user):
+        abort(403)
+    temporary = auth.reset_password(user, current_user)
+    response = web.partial("users/reset.html", user=user, temporary=temporary)
+    response.headers["Cache-Control"] = "no-store"  # the password must not outlive this page
+    return response
+
+
+@bp.get("/sign-ins")
+@role_required("admin")
+def sign_ins():
+    """Recent sign-in attempts, filtered by outcome or address typed, and the accounts that
+    are locked out now."""
+    q = request.args.get("q", "").strip().lower()[:200]
+    outcome = request.args.get("outcome", "")
+    outcome = outcome if outcome in SIGN_IN_OUTCOMES else ""
+    query = select(SignIn).options(selectinload(SignIn.user)).order_by(SignIn.id.desc())
+    if q:
+        query = query.where(SignIn.email.contains(q, autoescape=True))
+    if outcome:
+        query = query.where(SignIn.outcome == outcome)
+    page = db.paginate(query, page=web.page_number(), per_page=50, error_out=False)
+    args = {k: v for k, v in (("q", q), ("outcome", outcome)) if v}
+    return render("users/sign_ins.html", "results", page=page, q=q, outcome=outcome, args=args,
+                  locked=locked_accounts())
+
+
+def locked_accounts() -> list[tuple[str, object]]:
+    """Addresses typed in the last day whose failures keep them locked now, with the lock's
+    end."""
+    since = utcnow() - timedelta(days=1)
+    emails = db.session.scalars(select(SignIn.email).distinct().where(
+        SignIn.at >= since, SignIn.outcome.in_(("failed", "throttled"))).limit(500))
+    found = ((email, throttle.locked_until(email)) for email in emails)
+    return sorted((email, until) for email, until in found if until is not None)
+
+
+@bp.post("/sign-ins/unlock")
+@role_required("admin")
+def unlock():
+    """Lift an account's lockout before it ends by itself."""
+    email = request.form.get("email", "").strip().lower()[:255]
+    throttle.unlock(email)
+    flash(_("Đã mở khoá đăng nhập cho %(email)s.", email=email), "success")
+    return redirect(url_for("users.sign_ins"), 303)
