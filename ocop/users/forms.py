@@ -65,4 +65,5 @@ class PasswordForm(Form):
         description=_l("Ít nhất 10 ký tự, không phải mật khẩu phổ biến. Một câu ngắn dễ nhớ "
                        "là mật khẩu tốt."))
     confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
-        DataRequired(), EqualTo("new_password", message=_l("Hai lần nhập mật khẩu mới khác nhau."))])
+        DataRequired(),
+        EqualTo("new_password", message=_l("Hai lần nhập mật khẩu mới khác nhau."))])

@@ -30,9 +30,9 @@ def check(data: dict, password: str | None, user: User | None = None,
         errors["producer"] = [_("Tài khoản chủ thể phải gắn với một chủ thể.")]
     if data["role"] != "producer" and data.get("producer") is not None:
         errors["producer"] = [_("Chỉ tài khoản chủ thể mới gắn với chủ thể.")]
-    if user is None or password:
-        if reason := passwords.problem(password or "", email):
-            errors["password"] = [reason]
+    reason = passwords.problem(password or "", email) if user is None or password else None
+    if reason:
+        errors["password"] = [reason]
     if errors:
         raise Invalid(errors)
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import web
 from ..api import tokens
-from ..auth import operations as auth, throttle
+from ..auth import operations as auth
+from ..auth import throttle
 from ..errors import Invalid
 from ..extensions import db
 from ..models import ROLES, SIGN_IN_OUTCOMES, ApiToken, SignIn, User, utcnow
@@ -173,7 +174,7 @@ def sign_ins():
         query = query.where(SignIn.email.contains(q, autoescape=True))
     if outcome:
         query = query.where(SignIn.outcome == outcome)
-    page = db.paginate(query, page=web.page_number(), per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     args = {k: v for k, v in (("q", q), ("outcome", outcome)) if v}
     return render("users/sign_ins.html", "results", page=page, q=q, outcome=outcome, args=args,
                   locked=locked_accounts())
