@@ -3,6 +3,7 @@
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
+from wtforms.utils import unset_value
 from wtforms.validators import Optional
 from wtforms.widgets import HiddenInput
 
@@ -54,10 +55,22 @@ class Form(FlaskForm):
             return _Messages()
 
 
-class RecordForm(Form):
-    """A form that edits one record and carries the version it was loaded at."""
+class VersionField(IntegerField):
+    """The hidden version a record form was loaded at. A submitted form has only the version it
+    sent: WTForms would fill a missing field from the record being edited, that is from its
+    current version, and so wave through the very edit the check exists to stop."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        if formdata is not None and not self.raw_data:
+            self.data = None
+
+
+class RecordForm(Form):
+    """A form that edits one record and carries the version it was loaded at (None when the
+    form sent none: `web.edit_form` refuses that for a record already saved)."""
+
+    version = VersionField(widget=HiddenInput(), validators=[Optional()])
 
     def data_for_save(self) -> dict:
         """The field values an operation applies, without the form's own bookkeeping."""
