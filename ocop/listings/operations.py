@@ -20,7 +20,7 @@ def add_listing(product: Product, url: str, user: User,
         raise Invalid.one("url", _("Sàn %(name)s đang tạm ngừng theo dõi.", name=found.name))
     other = existing_listing(found.id, parsed.item_id)
     if other is not None:
-        raise Invalid.one("url", duplicate_message(other.product))
+        raise Invalid.one("url", duplicate_message(other.product, user))
     listing = Listing(
         product=product, marketplace=found, url=parsed.entered, canonical_url=parsed.canonical,
         item_id=parsed.item_id, added_by=user, approved=user.can("officer"),

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from scrapers.identity import ListingUrl, UrlError, parse, split_host
 
 from ..extensions import db
-from ..models import Listing, Marketplace, MarketplaceHost, Product
+from ..models import Listing, Marketplace, MarketplaceHost, Product, User
 
 
 class ListingUrlError(ValueError):
@@ -56,8 +56,13 @@ class Resolver:
             raise ListingUrlError(url_error_message(exc, found)) from None
 
 
-def duplicate_message(product: Product) -> str:
-    """The refusal of a listing another product already has."""
+def duplicate_message(product: Product, viewer: User | None = None) -> str:
+    """The refusal of a listing another product already has, naming that product only to a
+    `viewer` who may see it (an officer, or the producer it belongs to): a producer must not
+    learn another producer's products or proposals from it. No viewer: an officer's tool."""
+    if (viewer is not None and not viewer.can("officer")
+            and viewer.producer_id != product.producer_id):
+        return _("Gian hàng này đã được đăng ký trong hệ thống, không thêm lại được.")
     return _("Gian hàng này đã được gắn với sản phẩm %(product)s.", product=str(product))
 
 
