@@ -3,15 +3,25 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import Forbidden
 
 from .bounds import MAX_PAGE
 from .errors import Invalid, StaleEdit
-from .extensions import db, htmx
+from .extensions import db, htmx, login
 
 
 def wants_fragment() -> bool:
@@ -63,6 +73,28 @@ def role_required(role: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        return wrapped
+
+    return decorator
+
+
+def role_required_handler(role: str):
+    """`role_required` for the error handler of a blueprint whose pages need `role`. Such a
+    handler answers every request routed to the blueprint, also one refused before any view's
+    own check ran (a body too large for the CSRF check to read is a 413 before the view): a
+    user without `role` gets what `role_required` answers them, the sign-in page or 403, never
+    the handler's page."""
+
+    def decorator(handler):
+        @wraps(handler)
+        def wrapped(error):
+            if not current_user.is_authenticated:
+                return login.unauthorized()
+            if not current_user.can(role):
+                return current_app.handle_http_exception(Forbidden())
+            return handler(error)
+
+        wrapped.required_role = role  # tests check every blueprint's handlers carry one
         return wrapped
 
     return decorator

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..web import render, role_required
+from ..web import render, role_required, role_required_handler
 from . import uploads
 from .apply import ApplyConflict, apply
 from .export import csv_bytes, xlsx_bytes
@@ -62,6 +62,7 @@ def upload():
 
 
 @bp.errorhandler(RequestEntityTooLarge)
+@role_required_handler("officer")
 def too_large(_error):
     """An oversized upload is a form error like any other, shown beside the form."""
     form = UploadForm(formdata=None)
