@@ -51,6 +51,14 @@ def test_sign_in_still_returns_to_a_local_page(client):
     assert response.headers["Location"] == "/products/?q=ch%C3%A8"
 
 
+def test_the_sign_in_prompt_speaks_the_users_language(client):
+    response = client.get("/products/", follow_redirects=True)
+    assert "Hãy đăng nhập để xem trang này." in response.text
+    client.post("/lang/en")
+    assert "Please sign in to see this page." in client.get("/users/me",
+                                                            follow_redirects=True).text
+
+
 # 2. Brute force: failures lock the account and the address for a while.
 def test_ten_wrong_passwords_lock_the_account_even_against_the_right_one(client, app):
     for _ in range(10):
