@@ -20,6 +20,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from .bounds import BoundedInt
+
+    app.url_map.converters["int"] = BoundedInt  # before any route: a huge id is a 404, not a 500
     config.load(app, overrides)
     register_extensions(app)
     register_blueprints(app)

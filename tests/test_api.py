@@ -454,7 +454,8 @@ def openapi_path(rule: str) -> str:
 
 def test_openapi_covers_every_route(app, client):
     served = get_json(client, "/api/v1/openapi.json")
-    assert served == json.loads(json.dumps(document()))
+    with app.app_context():  # the allowed marketplaces and communes come from the database
+        assert served == json.loads(json.dumps(document()))
     assert served["openapi"] == "3.1.0"
     routes = {openapi_path(r.rule) for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/v1")}

@@ -1,6 +1,16 @@
-"""The OpenAPI 3.1 document of the API, built from the same constants the views check against."""
+"""The OpenAPI 3.1 document of the API, built from the same constants the views check against;
+built per request, since the allowed marketplaces, communes and dates live in the database and
+the calendar."""
 
+import calendar
+from datetime import date
+
+from sqlalchemy import select
+
+from ..bounds import EARLIEST_DAY, MAX_ID, MAX_PAGE
 from ..dashboard.figures import DIMENSIONS
+from ..extensions import db
+from ..localtime import local_date
 from ..models import (
     CATEGORIES,
     LISTING_STATUSES,
@@ -8,7 +18,12 @@ from ..models import (
     PRODUCT_STATUSES,
     RUN_SCOPES,
     RUN_STATES,
+    Marketplace,
+    utcnow,
 )
+from ..products.queries import communes
+
+STARS = (3, 4, 5)
 
 
 def ref(name: str) -> dict:
@@ -29,6 +44,8 @@ def obj(required: dict, optional: dict | None = None, description: str = "") -> 
 
 
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TEXT = {"type": "string", "pattern": "^[^\\u0000]*$",
+        "description": "any text but NUL (answered 400)"}
 TIME = nullable("string", format="date-time", description="UTC, ISO 8601 with Z")
 LISTING_STATUS = {"type": ["string", "null"], "enum": [*LISTING_STATUSES, None],
                   "description": "last decisive status; null: never decided"}
@@ -116,10 +133,16 @@ for _item in ("Product", "Listing"):
                   "description": "empty on a page past the last one"}})
 
 
-def parameter(name: str, schema: dict, description: str, where: str = "query") -> dict:
-    """One parameter of an operation."""
+def parameter(name: str, schema: dict, description: str, where: str = "query",
+              empty: bool = False) -> dict:
+    """One parameter of an operation; `empty`: an empty value counts as leaving it out."""
     return {"name": name, "in": where, "required": where == "path", "schema": schema,
-            "description": description}
+            "description": description, **({"allowEmptyValue": True} if empty else {})}
+
+
+def option(name: str, schema: dict, description: str) -> dict:
+    """A query filter that an empty value leaves off (as an HTML form sends it)."""
+    return parameter(name, schema, description + "; empty: no filter", empty=True)
 
 
 def answer(description: str, schema: str = "Error") -> dict:
@@ -128,23 +151,60 @@ def answer(description: str, schema: str = "Error") -> dict:
             "content": {"application/json": {"schema": ref(schema)}}}
 
 
-PAGE = parameter("page", {"type": "integer", "minimum": 1, "default": 1},
+PAGE = parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
                  "page number; past the last page the list is empty (200), not an error")
-BAD = answer("a filter value or page number that is not allowed")
+GROUP = {"type": "integer", "enum": list(CATEGORIES)}
+BAD = answer("a parameter value that is not allowed (empty included), a page number out of "
+             "range, or a NUL character in the address")
 UNAUTHORIZED = answer("a token that is wrong or revoked, or an account that is locked")
+FAILED = answer("the server failed")
 PUBLIC_OR_TOKEN = [{}, {"bearerAuth": []}]  # anyone; a token adds officer fields
 
 
 def operation(summary: str, schema: str, parameters: list, errors: dict,
               security: list | None = None) -> dict:
-    """A GET operation answering `schema`, with its error responses."""
+    """A GET operation answering `schema`, with its error responses (any may fail with 500)."""
     return {"get": {"summary": summary, "parameters": parameters,
                     "security": security or PUBLIC_OR_TOKEN,
-                    "responses": {"200": answer("OK", schema), **errors}}}
+                    "responses": {"200": answer("OK", schema), "400": BAD,
+                                  "401": UNAUTHORIZED, **errors, "500": FAILED}}}
 
 
-def document() -> dict:
-    """The whole document."""
+def marketplace_slugs() -> list[str]:
+    """Every registered marketplace's slug: the values `marketplace` may take."""
+    return list(db.session.scalars(select(Marketplace.slug).order_by(Marketplace.slug)))
+
+
+def one_of(values: list[str]) -> dict:
+    """A string that is one of `values` (one that can never be valid when there are none)."""
+    return {"type": "string", "enum": values} if values else {"not": {}}
+
+
+def days(last: int) -> str:
+    """A regular expression of the two-digit days 01 to `last`."""
+    return "|".join(f"{day:02d}" for day in range(1, last + 1))
+
+
+def date_pattern(first: date, last: date) -> str:
+    """A regular expression of exactly the dates YYYY-MM-DD from `first` (a 1 January) to
+    `last`: JSON Schema cannot compare dates, so the range is spelled out."""
+    def year(number: int, months: int, final_day: int | None = None) -> str:
+        spelled = [f"{month:02d}-(?:{days(calendar.monthrange(number, month)[1])})"
+                   for month in range(1, months + 1)]
+        if final_day is not None:
+            spelled[-1] = f"{months:02d}-(?:{days(final_day)})"
+        return f"{number}-(?:{'|'.join(spelled)})"
+
+    whole = [year(number, 12) for number in range(first.year, last.year)]
+    return f"^(?:{'|'.join([*whole, year(last.year, last.month, last.day)])})$"
+
+
+def document(today: date | None = None) -> dict:
+    """The whole document, as of the province's `today` (the real one by default)."""
+    today = today or local_date(utcnow())
+    slugs = marketplace_slugs()
+    marketplace = one_of(slugs)
+    places = communes()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -152,44 +212,48 @@ def document() -> dict:
             "description": "Read-only. Without a token: public fields only. With an officer's "
                            "token (Authorization: Bearer …, made on the API keys page): "
                            "producers' contacts, unapproved listings, check evidence and "
-                           "runs. Errors are {\"error\", \"message\"} JSON.",
+                           "runs. Errors are {\"error\", \"message\"} JSON. Every route "
+                           "is GET only: any other method is answered 405.",
         },
         "paths": {
             "/api/v1/products": operation(
                 "Products with their listings", "ProductPage",
-                [parameter("q", STRING, "words of the code, name or producer; diacritics "
+                [parameter("q", TEXT, "words of the code, name or producer; diacritics "
                            "and case are ignored"),
-                 parameter("group", {"type": "integer", "minimum": 1,
-                                     "maximum": len(CATEGORIES)}, "product group"),
-                 parameter("stars", {"type": "integer", "enum": [3, 4, 5]}, "stars"),
-                 parameter("commune", STRING, "the producer's commune, exactly"), PAGE],
-                {"400": BAD, "401": UNAUTHORIZED}),
+                 option("group", GROUP, "product group"),
+                 option("stars", {"type": "integer", "enum": list(STARS)}, "stars"),
+                 option("commune", TEXT, "the producer's commune, exactly; an unknown "
+                           "one finds nothing"), PAGE],
+                {}),
             "/api/v1/products/{code}": operation(
                 "One product", "Product",
-                [parameter("code", STRING, "registry code", "path")],
-                {"401": UNAUTHORIZED, "404": answer("no product has this code")}),
+                [parameter("code", TEXT, "registry code", "path")],
+                {"404": answer("no product has this code")}),
             "/api/v1/listings": operation(
                 "Listings", "ListingPage",
-                [parameter("status", {"type": "string", "enum": [*LISTING_STATUSES, "none"]},
+                [option("status", {"type": "string", "enum": [*LISTING_STATUSES, "none"]},
                            "last decisive status; none: never decided"),
-                 parameter("marketplace", STRING, "marketplace slug, e.g. shopee"), PAGE],
-                {"400": BAD, "401": UNAUTHORIZED}),
+                 option("marketplace", marketplace, "a registered marketplace's slug"),
+                 PAGE],
+                {}),
             "/api/v1/stats/share": operation(
                 "The share of counted products online on a date", "Share",
-                [parameter("date", {"type": "string", "format": "date"},
-                           "YYYY-MM-DD, today or earlier (the province's calendar); default "
-                           "today"),
-                 parameter("by", {"type": "string", "enum": list(DIMENSIONS)},
+                [parameter("date", {"type": "string", "format": "date",
+                                    "pattern": date_pattern(EARLIEST_DAY, today)},
+                           f"YYYY-MM-DD, from {EARLIEST_DAY.isoformat()} to today "
+                           f"({today.isoformat()}, the province's calendar); default today"),
+                 option("by", {"type": "string", "enum": list(DIMENSIONS)},
                            "also give the figures per group of this dimension"),
-                 parameter("group", {"type": "integer", "minimum": 1,
-                                     "maximum": len(CATEGORIES)}, "product group"),
-                 parameter("stars", {"type": "integer", "enum": [3, 4, 5]}, "stars"),
-                 parameter("commune", STRING, "the producer's commune, exactly"),
-                 parameter("marketplace", STRING, "count only listings on this marketplace")],
-                {"400": BAD, "401": UNAUTHORIZED}),
+                 option("group", GROUP, "product group"),
+                 option("stars", {"type": "integer", "enum": list(STARS)}, "stars"),
+                 option("commune", one_of(places), "a producer's commune, exactly"),
+                 option("marketplace", marketplace, "count only listings on this "
+                           "marketplace")],
+                {}),
             "/api/v1/runs/{run_id}": operation(
                 "A check run and its progress (officers only)", "Run",
-                [parameter("run_id", INTEGER, "run number", "path")],
+                [parameter("run_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                           "run number", "path")],
                 {"401": answer("no token, or a wrong or revoked one"),
                  "403": answer("the token's account is not an officer's"),
                  "404": answer("no run has this number")},
@@ -197,7 +261,8 @@ def document() -> dict:
             "/api/v1/openapi.json": {"get": {
                 "summary": "This document", "security": [{}],
                 "responses": {"200": {"description": "OpenAPI 3.1",
-                                      "content": {"application/json": {}}}}}},
+                                      "content": {"application/json": {}}},
+                              "400": BAD, "401": UNAUTHORIZED, "500": FAILED}}},
         },
         "components": {
             "schemas": SCHEMAS,

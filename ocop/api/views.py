@@ -9,23 +9,37 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ..bounds import EARLIEST_DAY, MAX_PAGE
 from ..checks import runner
 from ..dashboard import figures, months
 from ..extensions import db
 from ..localtime import day_end, local_date
 from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product, utcnow
-from ..products.queries import ProductFilters, product_list, visible_products
+from ..products.queries import ProductFilters, communes, product_list, visible_products
 from . import openapi, serialize, tokens
 from .errors import ApiError, register
+from .openapi import STARS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register(bp)
 
 # product_list narrows by role only for producers; the API shows every caller the registry's
-# public face, so it asks as this stand-in and leaves the field split to `serialize`.
+# public face, so it asks as one of these stand-ins and leaves the field split to `serialize`.
+# Only the officer's may search by tax code (ocop.search).
 EVERYONE = type("Everyone", (), {"role": "public", "producer_id": None})()
-PAGE = re.compile(r"[1-9][0-9]{0,8}")  # bounded, so no offset overflows the database
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+OFFICER = type("Officer", (), {"role": "officer", "producer_id": None})()
+# A whole number as a query string may spell it: 2, or 2.0 (JSON Schema's integer admits both).
+WHOLE = re.compile(r"0*([0-9]+)(?:\.0*)?")
+HUGE = 10**19  # stands for any longer number: none is ever allowed
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@bp.before_request
+def readable() -> None:
+    """A NUL in the address is no value any parameter can hold (PostgreSQL refuses it)."""
+    if "\x00" in request.path or any("\x00" in key + value
+                                      for key, value in request.args.items(multi=True)):
+        raise ApiError(400, "invalid_parameter", _("Địa chỉ chứa ký tự NUL."))
 
 
 @bp.before_request
@@ -52,16 +66,24 @@ def page_size() -> int:
     return int(current_app.config.get("PAGE_SIZE") or 50)
 
 
-def choice(name: str, allowed, convert=str):
-    """The query argument `name` if it is one of `allowed`, None when absent; else a 400."""
-    raw = request.args.get(name, "").strip()
+def whole(raw: str) -> int | None:
+    """`raw` as a whole number (2 or 2.0, not " 2", "+2" or "2.5"), None if it is not one;
+    HUGE for any past 19 digits (Python refuses to read the longest ones)."""
+    match = WHOLE.fullmatch(raw)
+    if not match:
+        return None
+    return int(match[1]) if len(match[1]) < 20 else HUGE
+
+
+def choice(name: str, allowed):
+    """The query argument `name` if it is one of `allowed`, None when absent or empty
+    (allowEmptyValue in the document); anything else is a 400. Whole numbers as `whole` reads
+    them; strings exactly as written."""
+    raw = request.args.get(name)
     if not raw:
         return None
-    try:
-        value = convert(raw)
-    except ValueError:
-        value = None
-    if value not in allowed:
+    value = whole(raw) if all(isinstance(item, int) for item in allowed) else raw
+    if value is None or value not in allowed:
         raise ApiError(400, "invalid_parameter",
                        _("Giá trị “%(value)s” không hợp lệ cho tham số %(name)s.",
                          value=raw[:50], name=name), parameter=name)
@@ -69,12 +91,16 @@ def choice(name: str, allowed, convert=str):
 
 
 def page_number() -> int:
-    """The `page` argument: a whole number from 1; anything else is a 400."""
-    raw = request.args.get("page", "1").strip()
-    if not PAGE.fullmatch(raw):
+    """The `page` argument: a whole number from 1 to MAX_PAGE; anything else is a 400."""
+    raw = request.args.get("page", "1")
+    number = whole(raw)
+    if not number:
         raise ApiError(400, "invalid_parameter",
                        _("Số trang phải là số nguyên từ 1 trở lên."), parameter="page")
-    return int(raw)
+    if number > MAX_PAGE:
+        raise ApiError(400, "invalid_parameter",
+                       _("Số trang tối đa là %(max)d.", max=MAX_PAGE), parameter="page")
+    return number
 
 
 def paginated(query, count_query, page: int, windowed: bool = False) -> tuple[list, dict]:
@@ -112,12 +138,12 @@ def products():
     """Products with their listings, searched and filtered like the product list."""
     filters = ProductFilters(
         q=request.args.get("q", "").strip()[:200],
-        category=choice("group", CATEGORIES, int),
-        stars=choice("stars", (3, 4, 5), int),
+        category=choice("group", CATEGORIES),
+        stars=choice("stars", STARS),
         commune=request.args.get("commune", "").strip()[:100],
     )
     page = page_number()
-    query = product_list(filters, EVERYONE)
+    query = product_list(filters, OFFICER if officer() else EVERYONE)
     count = select(func.count()).select_from(query.order_by(None).subquery())
     items, totals = paginated(query, count, page, windowed=True)
     listings = listings_of(items)
@@ -139,7 +165,7 @@ def product(code: str):
 def listings():
     """Listings filtered by status ("none": never decided) and marketplace slug."""
     status = choice("status", (*LISTING_STATUSES, "none"))
-    slug = choice("marketplace", set(db.session.scalars(select(Marketplace.slug))))
+    slug = choice("marketplace", openapi.marketplace_slugs())
     page = page_number()
     conditions = [] if officer() else [Listing.approved]
     if status:
@@ -158,17 +184,20 @@ def listings():
 
 
 def date_argument(today: date) -> date:
-    """The `date` argument (YYYY-MM-DD, not after `today`), `today` when absent; else a 400."""
-    raw = request.args.get("date", "").strip()
-    if not raw:
+    """The `date` argument (YYYY-MM-DD, from EARLIEST_DAY to `today`), `today` when absent;
+    empty or anything else is a 400 (before 2000 no product was certified, and the figures'
+    window would reach before year 1)."""
+    raw = request.args.get("date")
+    if raw is None:
         return today
     try:
         day = date.fromisoformat(raw) if DATE.fullmatch(raw) else None
     except ValueError:
         day = None
-    if day is None or day > today:
+    if day is None or not EARLIEST_DAY <= day <= today:
         raise ApiError(400, "invalid_parameter",
-                       _("Ngày phải có dạng YYYY-MM-DD và không sau hôm nay."), parameter="date")
+                       _("Ngày phải có dạng YYYY-MM-DD, từ %(first)s đến hôm nay.",
+                         first=EARLIEST_DAY.isoformat()), parameter="date")
     return day
 
 
@@ -181,10 +210,10 @@ def stats_share():
     now = utcnow()
     today = local_date(now)
     day = date_argument(today)
-    try:
-        filters = figures.Filters.from_args(request.args)
-    except figures.BadFilter as exc:
-        raise ApiError(400, "invalid_parameter", str(exc)) from None
+    # Each value checked against the document's own enums (none empty, none padded).
+    filters = figures.Filters(commune=choice("commune", communes()) or "",
+                              group=choice("group", CATEGORIES), stars=choice("stars", STARS),
+                              marketplace=choice("marketplace", openapi.marketplace_slugs()) or "")
     history = day < today
     closing = months.closing_of(day) if history else None
     moment = day_end(day) if history else now

@@ -1,10 +1,10 @@
 """The look-up's search: product code or name, or producer name, diacritics ignored."""
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, selectinload, with_loader_criteria
 
-from ..models import Listing, Producer, Product
-from ..text import search_terms
+from ..models import Listing, Product
+from ..search import product_search
 
 
 def lookup(q: str) -> Select:
@@ -14,11 +14,5 @@ def lookup(q: str) -> Select:
              .options(contains_eager(Product.producer),
                       selectinload(Product.listings).joinedload(Listing.marketplace),
                       with_loader_criteria(Listing, Listing.approved)))
-    for term in search_terms(q):
-        matches = Product.search_text.contains(term, autoescape=True)
-        if any(c.isalpha() for c in term):
-            # A producer's folded text also holds its tax code: a number typed here must not
-            # tell the public which producer a tax code belongs to.
-            matches = or_(matches, Producer.search_text.contains(term, autoescape=True))
-        query = query.where(matches)
-    return query.order_by(Product.name, Product.id)
+    # The public page: the search never reads a producer's tax code (ocop.search).
+    return query.where(*product_search(q)).order_by(Product.name, Product.id)

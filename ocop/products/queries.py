@@ -7,7 +7,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import CATEGORIES, PRODUCT_STATUSES, Listing, Marketplace, Producer, Product, User
-from ..text import search_terms
+from ..search import product_search
 
 SORTS = {
     "code": Product.code,
@@ -68,11 +68,9 @@ def visible_products(user: User) -> Select:
 
 
 def product_list(filters: ProductFilters, user: User) -> Select:
-    """The filtered, sorted product query."""
-    query = visible_products(user)
-    for term in search_terms(filters.q):
-        query = query.where((Product.search_text + " " + Producer.search_text).contains(
-            term, autoescape=True))
+    """The filtered, sorted product query; only an officer's search reads tax codes."""
+    private = user.role in ("officer", "admin")
+    query = visible_products(user).where(*product_search(filters.q, private))
     if filters.category:
         query = query.where(Product.category == filters.category)
     if filters.stars:
