@@ -4,6 +4,7 @@ The patterns follow the URL shapes in DOMAIN.md. A marketplace is known by its a
 which hosts it serves is data the caller passes in, never a constant here.
 """
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
@@ -59,7 +60,8 @@ class UrlError(ValueError):
 
 @dataclass(frozen=True)
 class ListingUrl:
-    """A listing URL taken apart: `host` includes a non-default port."""
+    """A listing URL taken apart: `host` includes a non-default port (an IPv6 address in
+    brackets, as in a URL)."""
 
     entered: str
     host: str
@@ -84,10 +86,27 @@ def split_host(url: str) -> tuple[SplitResult, str]:
         raise UrlError("scheme", scheme)
     if not parts.hostname or parts.username or parts.password:
         raise UrlError("malformed")
-    host = parts.hostname.rstrip(".").lower()
+    if "[" in parts.netloc:
+        host = _ipv6_literal(parts.hostname)
+    else:
+        host = parts.hostname.rstrip(".").lower()
     if port and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     return parts._replace(scheme=scheme), host
+
+
+def _ipv6_literal(address: str) -> str:
+    """An IP literal host ("[2001:DB8:0::1]") in the one form hosts are matched by and URLs are
+    built with: RFC 5952's, in brackets ("[2001:db8::1]"). A zone ("%eth0") names an interface
+    of one machine and an "IPvFuture" literal no address; both are refused as malformed."""
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        raise UrlError("malformed", address) from None
+    if ip.scope_id:
+        raise UrlError("malformed", address)
+    text = f"::ffff:{ip.ipv4_mapped}" if ip.ipv4_mapped else ip.compressed  # same in every Python
+    return f"[{text}]"
 
 
 def parse(url: str, adapter: str) -> ListingUrl:

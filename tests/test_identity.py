@@ -1,5 +1,7 @@
 """Listing URLs: canonical form and item id per marketplace (scrapers.identity knows no Flask)."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from scrapers.identity import UrlError, parse, split_host
@@ -53,3 +55,29 @@ def test_refused(url, code):
 def test_host_keeps_only_a_non_default_port():
     assert split_host("https://Shopee.VN:443/x")[1] == "shopee.vn"
     assert split_host("http://127.0.0.1:5001/x")[1] == "127.0.0.1:5001"
+
+
+@pytest.mark.parametrize(("url", "host", "canonical"), [
+    ("http://[2001:DB8:0:0::1]:8080/p?utm_source=x&b=1", "[2001:db8::1]:8080",
+     "http://[2001:db8::1]:8080/p?b=1"),
+    ("http://[::1]:8080/sp/che", "[::1]:8080", "http://[::1]:8080/sp/che"),
+    ("https://[2001:db8::1]:443/p", "[2001:db8::1]", "https://[2001:db8::1]/p"),
+    ("http://[::FFFF:192.0.2.1]/p", "[::ffff:192.0.2.1]", "http://[::ffff:192.0.2.1]/p"),
+])
+def test_an_ipv6_host_keeps_its_brackets(url, host, canonical):
+    parsed = parse(url, "generic")
+    assert (split_host(url)[1], parsed.host, parsed.canonical) == (host, host, canonical)
+    assert urlsplit(parsed.canonical).hostname == host.partition("]")[0].lstrip("[")
+
+
+@pytest.mark.parametrize("url", [
+    "http://[fe80::1%25eth0]/p",  # a zone names an interface of one machine
+    "http://[v1.fe]/p",  # an IPvFuture literal
+    "http://[1.2.3.4]/p",
+    "http://[::1/p",
+    "http://2001:db8::1/p",  # no brackets
+])
+def test_malformed_ip_literals_are_refused(url):
+    with pytest.raises(UrlError) as info:
+        parse(url, "generic")
+    assert info.value.code == "malformed"

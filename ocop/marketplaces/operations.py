@@ -1,6 +1,8 @@
 """Creating and changing marketplaces and their hosts; each call is one transaction."""
 
+import ipaddress
 import re
+from contextlib import suppress
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
@@ -20,11 +22,19 @@ def slugify(name: str) -> str:
 
 
 def normalise_host(text: str) -> str:
-    """A host as typed ("Shopee.vn", "http://127.0.0.1:8001/") in the form URLs are matched by."""
+    """A host as typed ("Shopee.vn", "http://127.0.0.1:8001/", "[2001:db8::1]:8080", or a bare
+    IPv6 address, which takes no port) in the form URLs are matched by."""
     value = text.strip()
+    if "://" not in value:
+        with suppress(ValueError):
+            value = f"[{ipaddress.IPv6Address(value)}]"
     try:
         return split_host(value if "://" in value else f"https://{value}/")[1]
     except UrlError:
+        if text.count(":") > 1:  # an IPv6 address was meant
+            raise Invalid.one("hosts", _(
+                "Địa chỉ IPv6 không hợp lệ: %(host)s (viết trong ngoặc vuông, cổng sau ngoặc, "
+                "ví dụ [2001:db8::1]:8080).", host=text)) from None
         raise Invalid.one("hosts", _("Tên miền không hợp lệ: %(host)s", host=text)) from None
 
 
