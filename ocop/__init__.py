@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
-from . import config
+from . import config, headers
 from .extensions import babel, csrf, db, htmx, login, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    headers.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login.init_app(app)
     login.login_view = "auth.login"

@@ -53,9 +53,30 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def watch(browser):
+    """Watches tabs for what Chromium refuses under the Content-Security-Policy; a test that
+    broke the policy fails at teardown (a refused style or script is silent on the page)."""
+    tabs, refused = [], []
+
+    def watch(tab):
+        """Record the CSP refusals `tab`'s console reports."""
+        tab.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
+        tabs.append(tab)
+        return tab
+
+    watch.refused = refused
+    yield watch
+    for tab in tabs:
+        if not tab.is_closed():
+            tab.evaluate("0")  # a round trip: console messages still on the way arrive first
+    assert refused == [], "the pages broke the CSP"
+
+
+@pytest.fixture
+def page(browser, live_server, watch):
     """A signed-in officer's browser tab."""
-    tab = browser.new_page(base_url=live_server)
+    tab = watch(browser.new_page(base_url=live_server))
     tab.set_default_timeout(10_000)
     tab.goto("/login")
     tab.fill("#email", "officer@example.vn")
@@ -63,6 +84,16 @@ def page(browser, live_server):
     tab.click("main button[type=submit]")
     tab.wait_for_selector("#results")
     return tab
+
+
+def test_the_pages_are_served_under_the_csp_and_a_refusal_is_noticed(page, watch):
+    policy = page.goto("/products/").headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text) as refusal:
+        page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\\'color: red\\'>')")
+    assert "style-src 'self'" in refusal.value.text
+    assert set(watch.refused) == {refusal.value.text}  # Chromium may say it twice
+    watch.refused.clear()  # the refusal this test caused on purpose
 
 
 def test_search_as_you_type_with_and_without_diacritics(page):
@@ -118,10 +149,10 @@ def test_check_a_listing_and_watch_its_status_change(page, app, shop):
     expect(page.locator("#evidence")).to_contain_text("150.000 ₫")
 
 
-def test_public_look_up_on_a_phone(browser, live_server):
+def test_public_look_up_on_a_phone(browser, live_server, watch):
     expect = sync_api.expect
-    phone = browser.new_page(base_url=live_server, viewport={"width": 390, "height": 844},
-                             is_mobile=True, has_touch=True)
+    phone = watch(browser.new_page(base_url=live_server, viewport={"width": 390, "height": 844},
+                                   is_mobile=True, has_touch=True))
     phone.set_default_timeout(10_000)
     phone.goto("/")
     phone.get_by_role("button", name="Tra cứu gian hàng").click()  # a link styled as one
