@@ -1,11 +1,12 @@
 """The largest numbers the app takes from an address, so none reaches the database as a
-value it cannot hold (PostgreSQL's BIGINT; SQLite raises OverflowError past 64 bits)."""
+value it cannot hold (ids are INTEGER columns: PostgreSQL refuses past 2**31 - 1, SQLite
+raises OverflowError past 2**63 - 1)."""
 
 from datetime import date
 
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # the largest id either database stores
+MAX_ID = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL
 MAX_PAGE = 999_999_999  # page × page size stays far below MAX_ID
 EARLIEST_DAY = date(2000, 1, 1)  # before any OCOP certificate (the programme began in 2018)
 

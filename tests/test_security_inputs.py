@@ -51,7 +51,7 @@ def test_html_product_list_reads_tax_codes_for_officers_only(officer, producer_c
     assert "LC-001" not in producer_client.get(f"/products/?q={TAX}").text
 
 
-HUGE = [str(MAX_ID), str(MAX_ID + 1), "99999999999999999999999"]
+HUGE = [str(MAX_ID), str(MAX_ID + 1), str(2**63), "99999999999999999999999"]
 
 
 def int_routes(app) -> list:
