@@ -197,3 +197,35 @@ def test_download_the_monthly_report_from_the_dashboard(page):
     rows = list(book["Tổng hợp"].iter_rows(values_only=True))
     assert rows[9][:2] == ("Sản phẩm OCOP còn hiệu lực", 3)
     assert download.value.suggested_filename.startswith("bao-cao-ocop-")
+
+
+@pytest.mark.parametrize("app_overrides", [{**FAST, "SIGN_IN_LIMIT_ACCOUNT": "2 per 15 minutes"}])
+def test_a_locked_out_sign_in_says_so_and_a_new_password_signs_out_elsewhere(
+        browser, live_server, watch, app_overrides):
+    expect = sync_api.expect
+    tab = watch(browser.new_page(base_url=live_server))
+    tab.goto("/login")
+    for password in ("sai-mot-lan", "sai-hai-lan", PASSWORD):
+        tab.fill("#email", "producer@example.vn")
+        tab.fill("#password", password)
+        tab.click("main button[type=submit]")
+    expect(tab.locator("main")).to_contain_text(
+        "Đã thử sai quá nhiều lần. Hãy thử lại sau 15 phút.")
+    # The officer changes their password on a phone; their desktop session ends.
+    desktop = watch(browser.new_page(base_url=live_server))
+    phone = watch(browser.new_context(base_url=live_server,
+                                      viewport={"width": 390, "height": 844}).new_page())
+    for tab in (desktop, phone):
+        tab.goto("/login")
+        tab.fill("#email", "officer@example.vn")
+        tab.fill("#password", PASSWORD)
+        tab.click("main button[type=submit]")
+        tab.wait_for_selector("#results")
+    phone.goto("/users/me")
+    phone.fill("#current_password", PASSWORD)
+    phone.fill("#new_password", "mot cau ngan chi toi biet")
+    phone.fill("#confirm", "mot cau ngan chi toi biet")
+    phone.click("main button[type=submit]")
+    expect(phone.locator("#flashes")).to_contain_text("Đã đổi mật khẩu")
+    desktop.goto("/products/")
+    expect(desktop).to_have_url(re.compile(r"/login\?next="))
