@@ -483,10 +483,11 @@ def test_a_listing_may_name_a_product_only_the_registry_has(app, catalogue, tmp_
         assert listing.product.code == "LC-003"
 
 
-def test_many_problems_are_counted_and_the_first_ones_listed(app, tmp_path):
+def test_validation_stops_after_the_error_limit(app, tmp_path):
     rows = [product_row(f"LC-{n}", stars=1) for n in range(1200)]
     plan = run(app, sample_workbook(tmp_path / "a.xlsx", products=rows, listings=[]))
-    assert plan.problem_count == 1200 and len(plan.problems) == 1000
+    assert plan.problem_count == 200 and len(plan.problems) == 200 and plan.stopped
+    assert plan.problems[-1].row == 201  # the rows after it were not read
 
 
 def test_existing_expiry_is_kept_when_the_file_has_no_expiry_column(app, catalogue, tmp_path):

@@ -28,9 +28,9 @@ def run_import(path: str, dry_run: bool) -> int:
     if not plan.ok:
         for problem in plan.problems:
             click.echo(problem_line(problem), err=True)
-        if plan.problem_count > len(plan.problems):
-            click.echo(_("… và %(n)d lỗi khác.", n=plan.problem_count - len(plan.problems)),
-                       err=True)
+        if plan.stopped:
+            click.echo(_("… và còn lỗi khác: đã dừng kiểm tra sau %(n)d lỗi.",
+                         n=plan.problem_count), err=True)
         click.echo(_("Tệp có %(n)d lỗi; không có gì được ghi.", n=plan.problem_count),
                    err=True)
         return 1

@@ -6,8 +6,11 @@ from datetime import date
 from flask_babel import gettext as _
 
 from ..models import CATEGORIES, PRODUCER_KINDS
+from .read import MAX_ERRORS
 
-MAX_PROBLEMS = 1000  # listed in a report; the count covers them all
+
+class TooManyProblems(Exception):
+    """Raised by Plan.add_problem past its limit: validation stops there."""
 
 
 @dataclass(slots=True)
@@ -74,6 +77,8 @@ class Plan:
     listings_unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    max_problems: int = MAX_ERRORS  # validation stops at the next one
+    stopped: bool = False  # it did: the file may have more problems than those listed
     sheets: list[str] = field(default_factory=list)  # the tables read, as the file names them
     producer_names: dict[int, str] = field(default_factory=dict)  # for showing a move
     marketplace_names: dict[int, str] = field(default_factory=dict)
@@ -95,10 +100,17 @@ class Plan:
                              self.products_changed, self.listings_new)))
 
     def add_problem(self, problem: Problem) -> None:
-        """Count a problem; keep the first ones for the report."""
+        """Record a problem; past `max_problems`, stop the validation (TooManyProblems): a
+        hostile file must not cost a check of every row."""
+        if self.problem_count >= self.max_problems:
+            self.stopped = True
+            raise TooManyProblems
+        self.refuse(problem)
+
+    def refuse(self, problem: Problem) -> None:
+        """Record a problem whatever the limit: the one that ends the reading of the file."""
         self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
+        self.problems.append(problem)
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind the import creates, changes and leaves alone."""

@@ -15,8 +15,8 @@ from ..products.forms import CODE_PATTERN
 from ..products.operations import default_expiry
 from .cells import CellError, Vocabulary, is_formula, parse_date, parse_stars, text
 from .headers import PRODUCTS, key
-from .plan import ListingDraft, Plan, Problem, ProducerDraft, ProductDraft
-from .read import Table, UnreadableFile, open_tables
+from .plan import ListingDraft, Plan, Problem, ProducerDraft, ProductDraft, TooManyProblems
+from .read import Budget, Table, UnreadableFile, open_tables
 
 _CODE = re.compile(CODE_PATTERN)
 # The product columns an import may set; subgroup and withdrawn are edited in the app only.
@@ -27,16 +27,20 @@ MAX_URL = 2000
 
 
 def validate(path: str | Path, name: str | None = None) -> Plan:
-    """Read the whole file and say what importing it would do, or everything wrong with it."""
-    plan = Plan()
+    """Read the whole file and say what importing it would do, or what is wrong with it: every
+    problem up to the budget's limit, where validation stops (`plan.stopped`)."""
+    budget = Budget.from_config()
+    plan = Plan(max_problems=budget.errors)
     try:
-        with open_tables(path, name) as tables:
+        with open_tables(path, name, budget) as tables:
             checker = Checker(plan)
             for table in tables:
                 checker.table(table)
             checker.finish()
     except UnreadableFile as exc:
-        plan.add_problem(Problem(name or Path(path).name, None, "", "", str(exc)))
+        plan.refuse(Problem(exc.sheet or name or Path(path).name, exc.row, "", "", str(exc)))
+    except TooManyProblems:
+        pass  # plan.stopped tells the report
     return plan
 
 
