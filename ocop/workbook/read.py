@@ -1,6 +1,7 @@
 """Reading a workbook (.xlsx) or one table (.csv) as a stream of rows keyed by field."""
 
 import csv
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,11 +32,14 @@ from .headers import (
 EXTENSIONS = (".xlsx", ".csv")
 # A province's workbook unpacks to some 40 MB; a "zip bomb" unpacks to gigabytes from a few KB.
 MAX_UNPACKED = 512 * 2**20
-# The import's budgets (settings IMPORT_MAX_ROWS, IMPORT_MAX_COLUMNS, IMPORT_MAX_ERRORS override
+# The import's budgets (settings IMPORT_MAX_ROWS, IMPORT_MAX_PRODUCT_ROWS, IMPORT_MAX_COLUMNS,
+# IMPORT_MAX_ERRORS override
 # them). A national registry is some 20,000 products and 100,000 listings on 12 and 3 columns;
 # a sheet may have twice the latter. Past a limit the file is refused as soon as the reader meets
 # it, so a hostile file costs at most this much parsing whatever it unpacks to.
 MAX_ROWS = 200_000  # per sheet (or CSV file), the header row included
+# Products cost the most to check (and a new producer each); the country has some 15,000.
+MAX_PRODUCT_ROWS = 50_000
 MAX_COLUMNS = 50  # no cell may lie further right, empty or not
 MAX_ERRORS = 200  # validation stops at the next one: the report says more may follow
 # XML elements a row may hold per column: a cell, its value, rich-text runs and their fonts.
@@ -50,6 +54,7 @@ class Budget:
     """How much of a file the importer reads and how many problems it collects."""
 
     rows: int = MAX_ROWS
+    product_rows: int = MAX_PRODUCT_ROWS
     columns: int = MAX_COLUMNS
     errors: int = MAX_ERRORS
 
@@ -58,6 +63,7 @@ class Budget:
         """The budget the app's settings give, else the defaults above."""
         config = current_app.config
         return cls(int(config.get("IMPORT_MAX_ROWS", MAX_ROWS)),
+                   int(config.get("IMPORT_MAX_PRODUCT_ROWS", MAX_PRODUCT_ROWS)),
                    int(config.get("IMPORT_MAX_COLUMNS", MAX_COLUMNS)),
                    int(config.get("IMPORT_MAX_ERRORS", MAX_ERRORS)))
 
@@ -71,11 +77,11 @@ class UnreadableFile(ValueError):
         self.sheet, self.row = sheet, row
 
 
-def too_many_rows(sheet: str, budget: Budget) -> UnreadableFile:
-    """The refusal of a sheet longer than the budget."""
+def too_many_rows(sheet: str, limit: int) -> UnreadableFile:
+    """The refusal of a sheet longer than `limit` rows."""
     return UnreadableFile(_("Trang tính %(sheet)s có quá %(n)d dòng, giới hạn của một lần "
                             "nhập; hãy xoá các dòng thừa hoặc chia thành nhiều tệp.",
-                            sheet=sheet, n=budget.rows), sheet)
+                            sheet=sheet, n=limit), sheet)
 
 
 def too_wide(sheet: str, row: int | None, column: int, budget: Budget) -> UnreadableFile:
@@ -179,9 +185,12 @@ def _xlsx_tables(path: Path, budget: Budget) -> Iterator[list[Table]]:
             # The size the sheet declares refuses it before any row is read; a dimension that
             # lies, or none, is caught by _sheet_rows as it reads.
             if (sheet.max_row or 0) > budget.rows:
-                raise too_many_rows(sheet.title, budget)
+                raise too_many_rows(sheet.title, budget.rows)
             if (sheet.max_column or 0) > budget.columns:
                 raise too_wide(sheet.title, None, sheet.max_column, budget)
+            count = _count_rows(sheet, budget.rows + 1)
+            if count > budget.rows:
+                raise too_many_rows(sheet.title, budget.rows)
             rows = _numbered(_sheet_rows(sheet, budget))
             cells = _header_row(rows)
             kind = table_of_sheet(sheet.title) or (cells and table_of_headers(cells))
@@ -191,6 +200,8 @@ def _xlsx_tables(path: Path, budget: Budget) -> Iterator[list[Table]]:
                 raise UnreadableFile(_(
                     "Tệp có hai trang tính cùng là bảng %(kind)s: %(a)s và %(b)s.",
                     kind=header_title(kind), a=tables[kind].sheet, b=sheet.title))
+            if kind == PRODUCTS and count > budget.product_rows:
+                raise too_many_rows(sheet.title, budget.product_rows)
             tables[kind] = map_headers(Table(kind, sheet.title, rows=rows), cells)
         if not tables:
             raise UnreadableFile(_(
@@ -248,6 +259,33 @@ class _BookReader(ExcelReader):
             self.wb._sheets.append(ws)
 
 
+# A <row> element's start with a namespace prefix (<x:row r="1">), which a few tools write.
+_PREFIXED_ROW = re.compile(rb"<[A-Za-z_][\w.-]*:row[\s/>]")
+
+
+def _row_starts(data: bytes, end: int) -> int:
+    """The <row> elements that start in data[:end]: counted with bytes.count (a GB a second),
+    the slower pattern only where a prefix may be; a row written as "<row\n" is missed, and
+    left to the streaming reader's own count."""
+    count = sum(data.count(start, 0, end) for start in (b"<row ", b"<row>", b"<row/>"))
+    return count + (len(_PREFIXED_ROW.findall(data, 0, end)) if b":row" in data else 0)
+
+
+def _count_rows(sheet, stop: int) -> int:
+    """The sheet's rows, counted up to about `stop` by scanning its bytes, not parsing them: a
+    sheet whose declared size lies is refused at the speed of unzipping, before a row is read
+    or validated. Each chunk is cut at its last "<", so no row start spans two chunks."""
+    count, tail = 0, b""
+    with sheet._get_source() as source:
+        while count < stop and (chunk := source.read(2**20)):
+            data = tail + chunk
+            cut = data.rfind(b"<")
+            cut = len(data) if cut < 0 else cut
+            count += _row_starts(data, cut)
+            tail = data[cut:]
+        return count + _row_starts(tail, len(tail))
+
+
 def _sheet_rows(sheet, budget: Budget) -> Iterator[tuple[int, tuple]]:
     """A read-only worksheet's rows as (row number, values), streamed from its XML within the
     budget. openpyxl's own reader parses a whole row before it yields it and fills the gaps
@@ -285,7 +323,7 @@ def _sheet_rows(sheet, budget: Budget) -> Iterator[tuple[int, tuple]]:
                         read += 1
                         number = _row_number(element.get("r"), number)
                         if number > budget.rows or read > budget.rows:
-                            raise too_many_rows(title, budget)
+                            raise too_many_rows(title, budget.rows)
                         in_row, values, column, cells, elements = True, [], 0, 0, 0
                     continue
                 depth -= 1
@@ -380,7 +418,17 @@ def _csv_table(path: Path, name: str, budget: Budget) -> Iterator[list[Table]]:
             raise UnreadableFile(_(
                 "Không nhận ra bảng trong tệp CSV: cần cột “Tên sản phẩm” (bảng sản phẩm) "
                 "hoặc “Đường dẫn” (bảng gian hàng)."))
+        if kind == PRODUCTS:
+            rows = _capped(rows, budget.product_rows, name)
         yield [map_headers(Table(kind, name, rows=rows), cells)]
+
+
+def _capped(rows: Iterator[tuple[int, tuple]], limit: int, name: str):
+    """`rows`, refused when one lies past row `limit`."""
+    for number, cells in rows:
+        if number > limit:
+            raise too_many_rows(name, limit)
+        yield number, cells
 
 
 def _delimiter(sample: str) -> str:
@@ -411,7 +459,7 @@ def _bounded(records, name: str, budget: Budget) -> Iterator[tuple[int, list[str
     the column limit, refuses the file when it is reached."""
     for number, record in enumerate(records, start=1):
         if number > budget.rows:
-            raise too_many_rows(name, budget)
+            raise too_many_rows(name, budget.rows)
         if len(record) > budget.columns:
             beyond = next((i for i in range(len(record) - 1, budget.columns - 1, -1)
                            if record[i].strip()), None)
