@@ -92,6 +92,15 @@ def product(n: int) -> list[str]:
             "Bắc Hà", "Lào Cai", "1", "3", f"{n}/QĐ-UBND", "15/12/2021", ""]
 
 
+def most_products(first: str, count: int):
+    """`first`, then `count` valid products with long names, in chunks."""
+    yield first.encode()
+    for start in range(2, count + 2, 2000):
+        yield "".join(row([*product(n)[:1], f"Sản phẩm {n} " + "đặc sản " * 23,
+                           *product(n)[2:]]) for n in range(start, min(start + 2000, count + 2))
+                      ).encode()
+
+
 def build(case: str, path: Path) -> tuple[str, int]:
     """Write the workbook of `case`; what it is and its unpacked size."""
     listings_head = row(LISTING_HEADERS)
@@ -115,6 +124,10 @@ def build(case: str, path: Path) -> tuple[str, int]:
         what = "one row of empty cells without references, to the cap"
         size = write(path, "Gian hàng", "", repeated(listings_head + "<row>",
                                                       "<c/>" * 100_000))
+    elif case == "products":
+        what = ("the most a file may hold within every limit: 49,999 valid distinct products, "
+                "each of a new producer, names of 200 characters")
+        size = write(path, "Sản phẩm", "", most_products(row(PRODUCT_HEADERS), 49_999))
     elif case == "errors":
         what = "listings of unknown products: every row an error, to the cap"
         size = write(path, "Gian hàng", "", numbered(listings_head, lambda n: row(
@@ -139,7 +152,7 @@ def run(uri: str, *args: str) -> tuple[float, float, float, int, str]:
             os.waitstatus_to_exitcode(status), " / ".join(lines[-2:]) if lines else "")
 
 
-CASES = ("cap", "lying", "declared", "wide", "one-row", "errors")
+CASES = ("cap", "lying", "declared", "wide", "one-row", "errors", "products")
 
 
 def main() -> None:
