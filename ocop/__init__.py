@@ -3,7 +3,9 @@
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, headers
 from .extensions import babel, csrf, db, htmx, login, migrate
@@ -43,7 +45,8 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the extension singletons to `app`."""
     from . import audit  # noqa: F401  (registers the audit listener)
-    from .models import User
+    from .auth import throttle
+    from .auth.operations import load_session_user
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
@@ -54,11 +57,14 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login.init_app(app)
     login.login_view = "auth.login"
+    login.login_message = _l("Hãy đăng nhập để xem trang này.")
+    login.localize_callback = str  # the lazy text, in the language of the request
     login.login_message_category = "warning"
-
-    @login.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    login.user_loader(load_session_user)
+    throttle.init_app(app)
+    if app.config["PROXY_COUNT"]:  # behind reverse proxies: the client is who they say
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -95,6 +101,7 @@ def register_templating(app: Flask) -> None:
         PRODUCT_STATUSES=models.PRODUCT_STATUSES,
         LISTING_STATUSES=models.LISTING_STATUSES,
         ROLES=models.ROLES,
+        SIGN_IN_OUTCOMES=models.SIGN_IN_OUTCOMES,
         RUN_SCOPES=models.RUN_SCOPES,
         RUN_STATES=models.RUN_STATES,
         province=app.config["PROVINCE"],
