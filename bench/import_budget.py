@@ -8,14 +8,12 @@ seconds and the child's peak resident memory (ru_maxrss, read with os.wait4).
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
 
-from bench.import_export import OCOP, OUT, fresh_sqlite
+from bench.import_export import OUT, fresh_sqlite, measure
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -138,18 +136,9 @@ def build(case: str, path: Path) -> tuple[str, int]:
 
 
 def run(uri: str, *args: str) -> tuple[float, float, float, int, str]:
-    """Run `ocop ARGS` against `uri`: wall and CPU seconds, peak resident MB, exit status,
-    its last output."""
-    env = {**os.environ, "OCOP_DATABASE_URL": uri}
-    started = time.perf_counter()
-    child = subprocess.Popen([str(OCOP), *args], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    output = child.stdout.read()
-    _pid, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    lines = output.strip().splitlines()
-    return (seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-            os.waitstatus_to_exitcode(status), " / ".join(lines[-2:]) if lines else "")
+    """`ocop ARGS` measured, with the last two lines of its output."""
+    seconds, cpu, megabytes, code, output = measure(uri, *args)
+    return seconds, cpu, megabytes, code, " / ".join(output.splitlines()[-2:])
 
 
 CASES = ("cap", "lying", "declared", "wide", "one-row", "errors", "products")
