@@ -3,14 +3,15 @@ and the password rules that came with the fixes: each test failed before them.""
 
 import hashlib
 import time
+import uuid
 
 import pytest
 
-from ocop.auth import passwords
+from ocop.auth import passwords, throttle
 from ocop.extensions import db
 from ocop.models import AuditEntry, SignIn, User
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, build_app
 from .helpers import soup
 
 NEW = "mot cau ngan chi toi biet"
@@ -112,6 +113,25 @@ def test_an_administrator_sees_and_lifts_a_lockout(client, admin, officer, app):
     admin.post("/users/sign-ins/unlock", data={"email": "producer@example.vn"})
     assert "producer@example.vn" not in soup(admin.get("/users/sign-ins")).find(id="locked").text
     assert sign_in(client, "producer@example.vn").status_code == 303
+
+
+@pytest.mark.parametrize("app_overrides", [{"REDIS_URL": "redis://127.0.0.1:6379/15",
+                                            "PROXY_COUNT": 1}])
+def test_with_redis_every_process_sees_the_same_lockout(app, client, database_uri,
+                                                         app_overrides):
+    # Redis outlives the test: an account and an address of its own, that no other test trips.
+    email = f"{uuid.uuid4().hex}@example.vn"
+    address = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
+    for _ in range(10):
+        sign_in(client, email, "sai", headers=address)
+    other_process = build_app(database_uri, **app_overrides)
+    try:
+        assert sign_in(other_process.test_client(), email, "sai",
+                       headers=address).status_code == 429
+    finally:
+        with other_process.app_context():
+            throttle.unlock(email)
+            db.engine.dispose()
 
 
 # 3. Enumeration by timing: the same hash work whether the account exists or not.
