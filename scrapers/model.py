@@ -12,6 +12,9 @@ from datetime import datetime
 from typing import Any
 
 VERDICTS = ("active", "out_of_stock", "removed", "blocked", "unreachable", "unknown")
+# How a marketplace's listings are read: a plain HTTP client, a real browser, or HTTP first and
+# the browser only when HTTP could not see the listing (unknown or blocked).
+FETCH_METHODS = ("http", "browser", "auto")
 # Verdicts that say what the listing is; the others only say we could not see it.
 DECISIVE = frozenset({"active", "out_of_stock", "removed"})
 
@@ -30,6 +33,7 @@ class Target:
     marketplace: str  # the marketplace's slug: politeness and the circuit breaker go by it
     hosts: frozenset[str]
     item_id: str | None = None
+    fetch: str = "http"  # one of FETCH_METHODS
 
 
 @dataclass(frozen=True)
