@@ -21,7 +21,7 @@ AUDITED = {
                             "province", "commune", "address")),
     Product: ("product", ("code", "name", "producer_id", "category", "subgroup", "stars",
                           "decision_no", "certified_on", "expires_on", "withdrawn")),
-    Marketplace: ("marketplace", ("name", "slug", "adapter", "enabled", "concurrency",
+    Marketplace: ("marketplace", ("name", "slug", "adapter", "fetch", "enabled", "concurrency",
                                   "min_interval", "hosts")),
     Listing: ("listing", ("product_id", "marketplace_id", "url", "canonical_url", "item_id",
                           "approved")),

@@ -24,6 +24,8 @@ from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from scrapers.model import FETCH_METHODS
+
 from .extensions import db
 from .text import fold
 
@@ -76,6 +78,13 @@ LISTING_STATUSES = {
     "unreachable": _l("Không truy cập được"),
     "unknown": _l("Chưa xác định"),
 }
+# How a marketplace's listings are read (the engine's FETCH_METHODS), as officers see them.
+FETCH_LABELS = {
+    "http": _l("HTTP"),
+    "browser": _l("Trình duyệt"),
+    "auto": _l("Tự động (HTTP trước, trình duyệt khi cần)"),
+}
+assert tuple(FETCH_LABELS) == FETCH_METHODS, "a fetch method without a label, or the reverse"
 
 
 class Versioned:
@@ -184,6 +193,8 @@ class Marketplace(Versioned, db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     concurrency: Mapped[int] = mapped_column(Integer, default=2)
     min_interval: Mapped[float] = mapped_column(default=2.0)  # seconds between two requests
+    # http, browser, or auto (HTTP first, the browser only when HTTP could not see the listing).
+    fetch: Mapped[str] = mapped_column(String(10), default="http", server_default="http")
 
     hosts: Mapped[list["MarketplaceHost"]] = relationship(
         back_populates="marketplace", cascade="all, delete-orphan", order_by="MarketplaceHost.host"
@@ -192,6 +203,8 @@ class Marketplace(Versioned, db.Model):
     __table_args__ = (
         CheckConstraint("concurrency BETWEEN 1 AND 64", name="concurrency"),
         CheckConstraint("min_interval >= 0", name="min_interval"),
+        # FETCH is a reserved word in PostgreSQL: hand-written SQL quotes the column.
+        CheckConstraint(f'"fetch" IN {FETCH_METHODS}', name="fetch"),
     )
 
     @property

@@ -80,10 +80,10 @@ def rows(columns: tuple, condition) -> Iterator:
 def targets(condition, hosts: dict[int, frozenset[str]]) -> Iterator[Target]:
     """Engine targets for the listings matching `condition`, in id order."""
     columns = (Listing.canonical_url, Listing.item_id, Listing.marketplace_id,
-               Marketplace.adapter, Marketplace.slug)
+               Marketplace.adapter, Marketplace.slug, Marketplace.fetch)
     return (Target(key=listing_id, url=url, adapter=adapter, marketplace=slug,
-                   hosts=hosts.get(marketplace_id, frozenset()), item_id=item_id)
-            for listing_id, url, item_id, marketplace_id, adapter, slug
+                   hosts=hosts.get(marketplace_id, frozenset()), item_id=item_id, fetch=fetch)
+            for listing_id, url, item_id, marketplace_id, adapter, slug, fetch
             in rows(columns, condition))
 
 

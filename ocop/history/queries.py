@@ -12,6 +12,7 @@ from ..audit import AUDITED
 from ..extensions import db
 from ..models import (
     CATEGORIES,
+    FETCH_LABELS,
     PRODUCER_KINDS,
     ROLES,
     AuditEntry,
@@ -53,7 +54,8 @@ FIELD_LABELS = {
     },
     "marketplace": {
         "name": _l("Tên sàn"), "slug": _l("Tên ngắn"), "adapter": _l("Bộ đọc"),
-        "enabled": _l("Đang kiểm tra"), "concurrency": _l("Số yêu cầu đồng thời"),
+        "fetch": _l("Cách đọc trang"), "enabled": _l("Đang kiểm tra"),
+        "concurrency": _l("Số yêu cầu đồng thời"),
         "min_interval": _l("Khoảng cách tối thiểu (giây)"), "hosts": _l("Tên miền"),
     },
     "user": {
@@ -63,7 +65,7 @@ FIELD_LABELS = {
     },
 }
 # Values stored as codes, shown with their names.
-CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES}
+CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES, "fetch": FETCH_LABELS}
 DATES = frozenset({"certified_on", "expires_on"})
 # Fields that hold the id of another record, and which one.
 REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace}
