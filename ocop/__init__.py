@@ -100,6 +100,7 @@ def register_templating(app: Flask) -> None:
         PRODUCER_KINDS=models.PRODUCER_KINDS,
         PRODUCT_STATUSES=models.PRODUCT_STATUSES,
         LISTING_STATUSES=models.LISTING_STATUSES,
+        FETCH_LABELS=models.FETCH_LABELS,
         ROLES=models.ROLES,
         SIGN_IN_OUTCOMES=models.SIGN_IN_OUTCOMES,
         RUN_SCOPES=models.RUN_SCOPES,

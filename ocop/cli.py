@@ -8,6 +8,8 @@ from flask.cli import AppGroup, FlaskGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from scrapers.model import FETCH_METHODS
+
 from .audit import acting_as
 from .extensions import db
 from .models import ROLES, Marketplace, Producer, Product, User
@@ -96,12 +98,17 @@ ocop_group.add_command(marketplace_group)
 
 @marketplace_group.command("list")
 def marketplace_list_command() -> None:
-    """List marketplaces with their hosts and politeness settings."""
+    """List marketplaces with their hosts, fetch method and politeness settings."""
     for mp in db.session.scalars(select(Marketplace).order_by(Marketplace.name)):
-        state = "enabled" if mp.enabled else "disabled"
-        click.echo(f"{mp.slug:<12} {mp.name:<14} adapter={mp.adapter:<9} {state:<8} "
-                   f"concurrency={mp.concurrency} min_interval={mp.min_interval:g}s "
-                   f"hosts={','.join(mp.host_names)}")
+        click.echo(describe(mp))
+
+
+def describe(mp: Marketplace) -> str:
+    """One line about a marketplace's settings."""
+    state = "enabled" if mp.enabled else "disabled"
+    return (f"{mp.slug:<12} {mp.name:<14} adapter={mp.adapter:<9} fetch={mp.fetch:<7} "
+            f"{state:<8} concurrency={mp.concurrency} min_interval={mp.min_interval:g}s "
+            f"hosts={','.join(mp.host_names)}")
 
 
 @marketplace_group.command("add")
@@ -112,20 +119,56 @@ def marketplace_list_command() -> None:
 @click.option("--concurrency", type=int, default=2, show_default=True)
 @click.option("--min-interval", type=float, default=2.0, show_default=True,
               help="Seconds between two requests.")
-def marketplace_add_command(name, hosts, adapter, slug, concurrency, min_interval) -> None:
+@click.option("--fetch", type=click.Choice(FETCH_METHODS), default="http", show_default=True,
+              help="How its pages are read: http, a real browser, or auto (HTTP first, the "
+                   "browser when HTTP could not see the listing).")
+def marketplace_add_command(name, hosts, adapter, slug, concurrency, min_interval,
+                            fetch) -> None:
     """Register a marketplace."""
     from .errors import Invalid
     from .marketplaces.operations import save_marketplace, slugify
 
     data = {"name": name, "slug": slug or slugify(name), "adapter": adapter,
             "hosts": list(hosts), "concurrency": concurrency, "min_interval": min_interval,
-            "enabled": True}
+            "fetch": fetch, "enabled": True}
     try:
         with acting_as("cli"):
             mp = save_marketplace(data)
     except Invalid as exc:
         raise click.ClickException(exc.text()) from None
     click.echo(f"Marketplace {mp.name} ({mp.slug}) added with hosts {', '.join(mp.host_names)}.")
+
+
+@marketplace_group.command("set")
+@click.argument("slug")
+@click.option("--fetch", type=click.Choice(FETCH_METHODS),
+              help="How its pages are read: http, browser, or auto.")
+@click.option("--concurrency", type=int, help="Requests in flight (1 to 64).")
+@click.option("--min-interval", type=float, help="Seconds between two requests.")
+@click.option("--enabled/--disabled", default=None, help="Check its listings, or not.")
+def marketplace_set_command(slug, fetch, concurrency, min_interval, enabled) -> None:
+    """Change a marketplace's settings; those not given stay as they are."""
+    from .errors import Invalid, StaleEdit
+    from .marketplaces.operations import change_marketplace
+
+    mp = db.session.scalar(select(Marketplace).where(Marketplace.slug == slug))
+    if mp is None:
+        known = ", ".join(db.session.scalars(select(Marketplace.slug).order_by(Marketplace.slug)))
+        raise click.ClickException(f"No marketplace {slug!r}; there are: {known}.")
+    changes = {name: value for name, value in (
+        ("fetch", fetch), ("concurrency", concurrency), ("min_interval", min_interval),
+        ("enabled", enabled)) if value is not None}
+    if not changes:
+        raise click.UsageError("Nothing to change: give --fetch, --concurrency, "
+                               "--min-interval, --enabled or --disabled.")
+    try:
+        with acting_as("cli"):
+            mp = change_marketplace(mp, changes)
+    except Invalid as exc:
+        raise click.ClickException(exc.text()) from None
+    except StaleEdit:
+        raise click.ClickException("The marketplace was changed meanwhile; try again.") from None
+    click.echo(describe(mp))
 
 
 @ocop_group.command("import")

@@ -3,12 +3,21 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from scrapers.identity import ADAPTERS
 
 from ..forms import RecordForm
+from ..models import FETCH_LABELS
 from .operations import slugify
 
 
@@ -38,6 +47,14 @@ class MarketplaceForm(RecordForm):
     hosts = HostsField(_l("Tên miền"), validators=[DataRequired()], render_kw={"rows": 3},
                        description=_l("Mỗi dòng một tên miền, kèm cổng nếu không phải cổng "
                                       "mặc định, ví dụ shopee.vn hoặc 127.0.0.1:8001."))
+    # Unknown values reach the operation, whose refusal names them (as for the adapter).
+    fetch = SelectField(
+        _l("Cách đọc trang"), choices=[SelectChoice(k, v) for k, v in FETCH_LABELS.items()],
+        default="http", validate_choice=False,
+        description=_l("HTTP: nhanh, đủ cho sàn trả nội dung ngay trong trang. Trình duyệt: mở "
+                       "trang như người mua, cho sàn chỉ hiện sản phẩm sau khi chạy script; chậm "
+                       "và tốn tài nguyên hơn. Tự động: đọc bằng HTTP trước, chỉ mở trình duyệt "
+                       "khi HTTP không thấy được gian hàng."))
     enabled = BooleanField(_l("Đang kiểm tra"), default=True)
     concurrency = IntegerField(
         _l("Số yêu cầu đồng thời"), default=2,

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from scrapers.identity import ADAPTERS, UrlError, split_host
+from scrapers.model import FETCH_METHODS
 
 from ..errors import Invalid
 from ..extensions import db
@@ -54,6 +55,9 @@ def check(data: dict, marketplace: Marketplace | None = None) -> dict:
                 _("Tên miền %(host)s đã thuộc sàn %(name)s.", host=host, name=owner.name))
     if data["adapter"] not in ADAPTERS:
         errors["adapter"] = [_("Bộ đọc không tồn tại: %(name)s", name=data["adapter"])]
+    if data.get("fetch") is not None and data["fetch"] not in FETCH_METHODS:
+        errors["fetch"] = [_("Cách đọc trang không tồn tại: %(name)s (chỉ có %(known)s).",
+                             name=data["fetch"], known=", ".join(FETCH_METHODS))]
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", data["slug"] or ""):
         errors["slug"] = [_("Tên ngắn chỉ gồm chữ thường không dấu, số và dấu gạch ngang.")]
     for field, value in (("name", data["name"]), ("slug", data["slug"])):
@@ -78,6 +82,20 @@ def save_marketplace(data: dict, marketplace: Marketplace | None = None,
     data["hosts"] = [current.get(h) or MarketplaceHost(host=h) for h in data["hosts"]]
     conflict = Invalid.one("hosts", _("Tên miền hoặc tên sàn vừa được dùng cho sàn khác."))
     return save(marketplace, data, version, conflict)
+
+
+def editable(marketplace: Marketplace) -> dict:
+    """A marketplace's settings as `save_marketplace` takes them."""
+    return {"name": marketplace.name, "slug": marketplace.slug, "adapter": marketplace.adapter,
+            "hosts": marketplace.host_names, "enabled": marketplace.enabled,
+            "concurrency": marketplace.concurrency, "min_interval": marketplace.min_interval,
+            "fetch": marketplace.fetch}
+
+
+def change_marketplace(marketplace: Marketplace, changes: dict) -> Marketplace:
+    """Change some of a marketplace's settings and keep the rest, with the form's checks."""
+    return save_marketplace({**editable(marketplace), **changes}, marketplace,
+                            marketplace.version)
 
 
 def set_enabled(marketplace: Marketplace, enabled: bool) -> Marketplace:
