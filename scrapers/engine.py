@@ -4,6 +4,12 @@
 grow with their number), keeps one queue per marketplace and starts a check only when its
 marketplace may send a request right away, so no thread sits waiting on a slow or busy
 marketplace while another has work. Results come back in completion order.
+
+Each target's `fetch` picks its route: "http" judges what the guarded fetch brings back;
+"browser" fetches the listing's document the same way and renders it in Chromium
+(`browser.Browser`) before the same adapter judges it; "auto" goes the HTTP route and, only
+when that gave `unknown` or `blocked`, the browser route, whose verdict is the result (the
+evidence lists both). One browser serves a whole `check_many` run and is closed with it.
 """
 
 import time
@@ -13,6 +19,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 
 from .adapters import get as registry
+from .adapters.base import HTML_ACCEPT, HTML_TYPES
+from .browser import Browser
 from .fetch import Fetcher, Visit
 from .guard import Resolver
 from .identity import UrlError, split_host
@@ -25,6 +33,9 @@ READ_AHEAD = 8192
 MAX_TEXT = 300  # characters of a quoted detail kept in evidence
 MAX_REQUESTS = 10  # GETs listed in evidence, the last ones
 IDLE = 0.5  # seconds between looks at the queues when nothing runs and nothing may start
+FALLBACK = frozenset({"unknown", "blocked"})  # HTTP verdicts after which "auto" tries a browser
+BROWSER_AHEAD = 2  # browser checks started per page the browser renders at once: documents
+#                    are fetched while other pages render
 
 Lookup = Callable[[str], object]  # adapter name -> object with check(target, fetch) -> Finding
 
@@ -41,9 +52,10 @@ def utcnow() -> datetime:
 
 def check_one(target: Target, settings: Settings, *, resolver: Resolver | None = None,
               adapters: Lookup | None = None) -> Result:
-    """Check one listing on a fetcher of its own."""
-    with Fetcher(settings, resolver=resolver) as fetcher:
-        return check(fetcher, target, adapters or registry)
+    """Check one listing on a fetcher (and, if its route needs one, a browser) of its own."""
+    with Fetcher(settings, resolver=resolver) as fetcher, \
+            Browser(settings, resolver=resolver) as browser:
+        return check(fetcher, target, adapters or registry, browser=browser)
 
 
 def check_many(targets: Iterable[Target], settings: Settings, *,
@@ -56,14 +68,88 @@ def check_many(targets: Iterable[Target], settings: Settings, *,
     comes is not fetched: its result has verdict None and evidence {"paused": "degraded"}.
     Closing the iterator early stops waits at once and returns when running checks are over.
     """
-    with Fetcher(settings, resolver=resolver) as fetcher:
+    with Fetcher(settings, resolver=resolver) as fetcher, \
+            Browser(settings, resolver=resolver) as browser:
         yield from _Scheduler(targets, settings, fetcher, adapters or registry, paused,
-                              max(read_ahead, 1)).run()
+                              max(read_ahead, 1), browser).run()
 
 
-def check(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket | None = None
-          ) -> Result:
-    """One listing: its adapter's finding with the evidence behind it; never raises."""
+def check(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket | None = None,
+          browser: Browser | None = None) -> Result:
+    """One listing by the route its `fetch` names: a finding with its evidence; never raises."""
+    if target.fetch == "browser" and browser is not None:
+        return check_browser(fetcher, browser, target, lookup, ticket)
+    result = check_http(fetcher, target, lookup, ticket)
+    if target.fetch != "auto" or browser is None or result.verdict not in FALLBACK:
+        return result
+    second = check_browser(fetcher, browser, target, lookup)
+    second.evidence["routes"] = [_summary("http", result), _summary("browser", second)]
+    return second
+
+
+def _summary(route: str, result: Result) -> dict:
+    """One route's outcome, for the evidence of a check that tried two."""
+    facts = result.evidence
+    return {"route": route, "verdict": result.verdict, "rule": facts.get("rule"),
+            "detail": facts.get("detail"), "final_url": facts.get("final_url"),
+            "elapsed": facts.get("elapsed"), "attempts": facts.get("attempts")}
+
+
+def check_browser(fetcher: Fetcher, browser: Browser, target: Target, lookup: Lookup,
+                  ticket: Ticket | None = None) -> Result:
+    """The browser route: the listing's document fetched as the HTTP route does (robots.txt,
+    politeness, hosts, redirects), rendered in Chromium when it is a 2xx HTML page, then judged
+    by the adapter's `judge` — the one judgement both routes share."""
+    started = time.monotonic()
+    visit = fetcher.visit(target, ticket)
+    error, seen = None, None
+    try:
+        adapter = lookup(target.adapter)
+        page = visit(target.url, accept=HTML_ACCEPT)
+        if 200 <= page.status < 300 and page.content_type in HTML_TYPES:
+            page, seen = browser.render(target, page, visit.deadline,
+                                        getattr(adapter, "browser_ready", None), visit.cookies)
+            visit.last = page
+        finding = _judged(adapter, target, page)
+    except FetchError as exc:
+        error = exc
+        finding = _failed(exc)
+    except Exception as exc:  # one broken page or adapter must not stop a run
+        finding = Finding("unknown", "adapter-error", repr(exc))
+    finally:
+        visit.close()
+    try:
+        facts = evidence(visit, finding, error, started)
+        facts["route"] = "browser"
+        if seen is not None:
+            facts["browser"] = seen
+        return Result(target, finding.verdict, facts, utcnow())
+    except Exception as exc:  # evidence is built from what an adapter returned: be careful
+        return Result(target, "unknown", {"rule": "adapter-error", "detail": repr(exc)[:MAX_TEXT]},
+                      utcnow())
+
+
+def _judged(adapter, target: Target, page: Page) -> Finding:
+    """The adapter's finding on a page already fetched; checked like any finding."""
+    judge = getattr(adapter, "judge", None)
+    if judge is None:  # an adapter with only `check`: hand it the page as its fetch
+        finding = adapter.check(target, lambda url, *, accept=None: page)
+    else:
+        finding = judge(target, page)
+    if not isinstance(finding, Finding) or finding.verdict not in VERDICTS:
+        raise TypeError(f"{target.adapter} returned {finding!r:.100}")
+    return finding
+
+
+def _failed(exc: FetchError) -> Finding:
+    """The finding for a fetch that produced no page; browser failures name their own rule."""
+    rule = exc.kind.replace("_", "-") if exc.kind.startswith("browser") else f"fetch-{exc.kind}"
+    return Finding(FetchError.VERDICT_OF.get(exc.kind, "unknown"), rule, exc.detail)
+
+
+def check_http(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket | None = None
+               ) -> Result:
+    """The HTTP route: the adapter's finding with the evidence behind it; never raises."""
     started = time.monotonic()
     visit = fetcher.visit(target, ticket)
     error = None
@@ -73,14 +159,16 @@ def check(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket | Non
             raise TypeError(f"{target.adapter} returned {finding!r:.100}")
     except FetchError as exc:
         error = exc
-        finding = Finding(FetchError.VERDICT_OF.get(exc.kind, "unknown"), f"fetch-{exc.kind}",
-                          exc.detail)
+        finding = _failed(exc)
     except Exception as exc:  # one broken page or adapter must not stop a run
         finding = Finding("unknown", "adapter-error", repr(exc))
     finally:
         visit.close()
     try:
-        return Result(target, finding.verdict, evidence(visit, finding, error, started), utcnow())
+        facts = evidence(visit, finding, error, started)
+        if target.fetch != "http":
+            facts["route"] = "http"
+        return Result(target, finding.verdict, facts, utcnow())
     except Exception as exc:  # evidence is built from what an adapter returned: be careful
         return Result(target, "unknown", {"rule": "adapter-error", "detail": repr(exc)[:MAX_TEXT]},
                       utcnow())
@@ -130,7 +218,8 @@ class _Scheduler:
     """One run of check_many: queues per marketplace, futures, the read-ahead window."""
 
     def __init__(self, targets: Iterable[Target], settings: Settings, fetcher: Fetcher,
-                 lookup: Lookup, paused: Callable[[str], bool], window: int):
+                 lookup: Lookup, paused: Callable[[str], bool], window: int,
+                 browser: Browser | None = None):
         self.source = iter(targets)
         self.exhausted = False
         self.settings, self.fetcher, self.lookup, self.paused = settings, fetcher, lookup, paused
@@ -140,6 +229,9 @@ class _Scheduler:
         self.active: Counter[str] = Counter()  # checks running per marketplace
         self.running: dict = {}  # future -> target
         self.turn = 0
+        self.browser = browser
+        self.browsing = 0  # browser-route checks running
+        self.browsing_limit = max(settings.browser_pages, 1) * BROWSER_AHEAD
 
     def run(self) -> Iterator[Result]:
         """Start what may start, wait for what runs, yield results; until all are done."""
@@ -162,6 +254,7 @@ class _Scheduler:
                 for future in done:
                     target = self.running.pop(future)
                     self.active[target.marketplace] -= 1
+                    self.browsing -= target.fetch == "browser"
                     yield future.result()
         finally:
             self.fetcher.stop()  # cut backoff and politeness waits short
@@ -206,6 +299,9 @@ class _Scheduler:
                     continue
                 queue = self.queues[name]
                 target, host = queue[0]
+                # browser checks past what the browser can take would only hold threads
+                if target.fetch == "browser" and self.browsing >= self.browsing_limit:
+                    continue
                 ticket, seconds = limiter.poll(name, host)
                 if ticket is None:
                     wake = min(wake, seconds)
@@ -215,6 +311,8 @@ class _Scheduler:
                     del self.queues[name]
                 self.pending -= 1
                 self.active[name] += 1
-                self.running[pool.submit(check, self.fetcher, target, self.lookup, ticket)] = target
+                self.browsing += target.fetch == "browser"
+                self.running[pool.submit(check, self.fetcher, target, self.lookup, ticket,
+                                         self.browser)] = target
                 progress = True
         return wake

@@ -64,6 +64,14 @@ class Settings:
     jitter: float = 0.25  # share of the interval added or taken at random
     concurrency: int = 16  # requests in flight over all marketplaces
     marketplaces: Mapping[str, Politeness] = field(default_factory=dict)  # by slug
+    # The browser route (targets whose fetch is "browser" or "auto"): Debian's Chromium, pages
+    # rendered at once per process, pages before the browser is restarted, the RSS of the
+    # browser's process tree above which it is restarted, and each page's JavaScript heap.
+    browser_executable: str = "/usr/bin/chromium"
+    browser_pages: int = 2
+    browser_restart_pages: int = 200
+    browser_max_rss_mb: int = 1024
+    browser_js_heap_mb: int = 256
 
     def politeness(self, marketplace: str) -> Politeness:
         """The marketplace's own limits, or the defaults."""
@@ -82,6 +90,9 @@ class Page:
     body: bytes
     elapsed: float
     attempts: int
+    # Rendered by the browser route: the JSON the page's own scripts fetched, (url, parsed).
+    responses: list[tuple[str, Any]] = field(default_factory=list)
+    rendered: bool = False  # body is the DOM after scripts ran
 
     @property
     def content_type(self) -> str:
@@ -113,7 +124,9 @@ class FetchError(Exception):
     """A GET that produced no page to judge; `verdict` is what it means for the listing.
 
     `kind`: timeout, connection, status (408/429/5xx that persisted), too_large,
-    too_many_redirects, refused_address, off_site, robots, bad_url.
+    too_many_redirects, refused_address, off_site, robots, bad_url; from the browser route:
+    browser_missing (no Chromium at settings.browser_executable), browser_crashed (the page's
+    renderer died, e.g. out of memory), browser_failed (the browser could not render the page).
     """
 
     VERDICT_OF = {
@@ -126,6 +139,9 @@ class FetchError(Exception):
         "off_site": "unknown",
         "bad_url": "unknown",
         "robots": "blocked",
+        "browser_missing": "unknown",
+        "browser_crashed": "unknown",
+        "browser_failed": "unknown",
     }
 
     def __init__(self, kind: str, detail: str = "", *, url: str = "", chain=None,

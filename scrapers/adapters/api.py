@@ -5,12 +5,18 @@ garbage, an unknown shape, a transport failure) is kept as a note and the listin
 judged; when the API was blocked and the page says nothing either, blocked stands (it is
 evidence of a wall, which the circuit breaker counts); otherwise the page's finding stands,
 with what the API said added to its detail.
+
+On the browser route the adapter does not call the API: the page's own scripts did, with the
+tokens they compute, and `judge` reads those answers from `page.responses` (the ones
+`is_item_api` recognises) under the same rules, after the hops and the status of the document.
 """
 
 from dataclasses import replace
 
 from scrapers.adapters.base import JSON_ACCEPT, Adapter, challenge_of
 from scrapers.model import DECISIVE, FetchError, Finding, Page, Target
+
+MAX_API_PAGES = 5  # the page's own API answers judged, the first ones
 
 
 class ApiAdapter(Adapter):
@@ -19,6 +25,30 @@ class ApiAdapter(Adapter):
     def api_url(self, target: Target) -> str | None:
         """The item's API URL on the listing's own host; None (no API call) without an id."""
         return None
+
+    def is_item_api(self, target: Target, url: str) -> bool:
+        """Whether a JSON answer the page fetched at `url` is about the listing's item."""
+        return False
+
+    def judge(self, target: Target, page: Page) -> Finding:
+        """The shared judgement; on a rendered page, the item API answers its scripts got
+        count as the API's answer would on the HTTP route."""
+        if not page.responses:
+            return super().judge(target, page)
+        first = (self.judge_hops(page) or self.judge_status(page)
+                 or self.judge_redirect(target, page))
+        if first is not None:
+            return first
+        note = None
+        for url, body in [r for r in page.responses if self.is_item_api(target, r[0])
+                          ][:MAX_API_PAGES]:
+            seen = (self.judge_json(body) if isinstance(body, dict) else
+                    Finding("unknown", "api-shape", f"API answered a JSON {type(body).__name__}"))
+            seen.detail = f"the page's own API call {url}: {seen.detail}"
+            if seen.verdict in DECISIVE:
+                return seen
+            note = note if note is not None and note.verdict == "blocked" else seen
+        return self._with_note(note, "", self.judge_body(page))
 
     def judge_json(self, body: dict) -> Finding:
         """What a 200 JSON object from the API says; a marketplace overrides this."""
@@ -34,7 +64,11 @@ class ApiAdapter(Adapter):
                 aside = f"; API not reached ({exc})"
             if note is not None and note.verdict in DECISIVE:
                 return note
-        finding = super().check(target, fetch)
+        return self._with_note(note, aside, super().check(target, fetch))
+
+    @staticmethod
+    def _with_note(note: Finding | None, aside: str, finding: Finding) -> Finding:
+        """The page's finding, with what the API said: its wall when the page said nothing."""
         if note is not None and note.verdict == "blocked" and finding.verdict == "unknown":
             return replace(note, detail=f"{note.detail}; page: {finding.detail}",
                            title=note.title or finding.title, price=note.price or finding.price)

@@ -14,6 +14,12 @@ Precedence on a page (first that applies decides):
  8. a product entity with a price but no stated availability → active
  9. a login form or captcha widget with nothing else → blocked
 10. otherwise unknown: truncated, unreadable JSON-LD, app shell, no signals
+
+The browser route hands `judge` the same kind of `Page`, its body the DOM after the page's
+scripts ran (`page.rendered`) and `page.responses` the JSON those scripts fetched; adapters with
+an item API read the latter where the HTTP route would call the API itself (`api.ApiAdapter`).
+A script's navigation to another page of the marketplace is a hop of the chain, so a script
+redirect to a login or verify page is judged by step 1.
 """
 
 import re
@@ -61,6 +67,9 @@ class Adapter:
 
     name = "generic"
     ids_comparable = True  # item ids tell a new slug from another item (not so for generic)
+    # The browser route stops waiting once this CSS selector is in the DOM (else when the
+    # network is idle, or at the deadline).
+    browser_ready: str | None = None
 
     def check(self, target: Target, fetch) -> Finding:
         """Fetch the listing page and judge it."""

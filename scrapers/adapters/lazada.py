@@ -3,6 +3,8 @@
 Assumption from public scrapers: `window.pageData` / `__moduleData__` hold `skuInfos`, each SKU
 with a `stock` count and `price.salePrice`, and `product.title`; a page without them says
 nothing here. Slider captcha ("punish") pages are caught by the shared challenge markers.
+On the browser route the rendered DOM still carries those inline scripts, and what the page's
+scripts draw (stock and walls in text) is read by the shared rules; not verified live.
 """
 
 import json

@@ -4,11 +4,25 @@ Assumptions, none of them published by Shopee: `data.stock` is the units on sale
 models, `data.price` is VND × 100000, `item_status` "normal" is a listed item, and an error
 body without data is the anti-bot wall (90309999 and kin); the code for a deleted item is not
 publicly known, so no API answer here ever says removed.
+
+The browser route (DOMAIN.md: a plain call gets HTTP 200 and `{"error": 90309999}`, the page's
+scripts compute the request tokens): the rendered page's own calls to `/api/v4/item/get` and
+`/api/v4/pdp/get_pc` for this item (`shopid`/`itemid` or `shop_id`/`item_id` in the query, on one
+of the marketplace's hosts) are judged as above, `get_pc` assumed to nest the same item object
+under `data.item`; then the rendered DOM under the shared rules, where a deleted item is assumed
+to read "Sản phẩm này không tồn tại" or the like (the wording is unverified) and walls are a
+script redirect to `/verify/...` or `/buyer/login` or a captcha or login text on the page. None
+of this could be checked against shopee.vn from here: it is what public scrapers and reports
+describe, imitated in tests/scrapers/jsmarket.py.
 """
+
+from urllib.parse import parse_qs, urlsplit
 
 from scrapers.adapters.api import ApiAdapter
 from scrapers.adapters.base import base_url
 from scrapers.model import Finding, Target
+
+ITEM_APIS = frozenset({"/api/v4/item/get", "/api/v4/pdp/get_pc"})
 
 PRICE_SCALE = 100_000
 
@@ -26,9 +40,22 @@ class Shopee(ApiAdapter):
         shop, _, item = item.partition(".")
         return f"{base_url(target)}/api/v4/item/get?shopid={shop}&itemid={item}"
 
+    def is_item_api(self, target: Target, url: str) -> bool:
+        """The item API on the marketplace's host, asked about this listing's item."""
+        item = target.item_id or self.item_id(target.url)
+        parts = urlsplit(url)
+        if not item or parts.path not in ITEM_APIS or parts.netloc.lower() not in target.hosts:
+            return False
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        shop, _, item = item.partition(".")
+        return ((query.get("shopid") or query.get("shop_id")) == shop
+                and (query.get("itemid") or query.get("item_id")) == item)
+
     def judge_json(self, body: dict) -> Finding:
         """An item with its stock, or an error body."""
         data = body.get("data") or body.get("item")  # v4 nests under data, v2 under item
+        if isinstance(data, dict) and isinstance(data.get("item"), dict):
+            data = data["item"]  # pdp/get_pc
         error = body.get("error")
         if error not in (None, 0) and not data:
             return Finding("blocked", "api-error", f"API error {error!r}")
