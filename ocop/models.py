@@ -352,12 +352,16 @@ class CheckRun(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # How every listing of the run is read, whatever its marketplace says (an officer's
+    # "check again in the browser"); None: each marketplace's own method.
+    fetch: Mapped[str | None] = mapped_column(String(10))
 
     started_by: Mapped["User | None"] = relationship()
 
     __table_args__ = (
         CheckConstraint(f"scope IN {tuple(RUN_SCOPES)}", name="scope"),
         CheckConstraint(f"state IN {tuple(RUN_STATES)}", name="state"),
+        CheckConstraint(f'"fetch" IS NULL OR "fetch" IN {FETCH_METHODS}', name="fetch"),
     )
 
     @property

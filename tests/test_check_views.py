@@ -1,6 +1,8 @@
 """Checks on the web: who may start them, the self-polling progress, the run and listing pages."""
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +123,28 @@ def test_a_listing_never_verified_shows_what_its_check_saw(app, shop, officer):
     assert "Bị chặn" in status.text and "chưa xác minh được lần nào" in status.text
     assert "Chưa kiểm tra" not in status.text
     assert "Quá hạn xác minh" not in status.text  # added today: not stale yet
+
+
+SCRIPTED = (200, "<html><head><title>Chè Bát tiên</title></head><body><main id='app'></main>"
+                 "<script>document.getElementById('app').textContent = "
+                 "'Chè Bát tiên Hướng Tâm 150.000 ₫ Thêm vào giỏ hàng';</script></body></html>")
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+                    reason="Debian's chromium is not installed")
+def test_an_officer_checks_a_listing_again_in_the_browser(app, shop, officer):
+    (key,) = add_listings(app, shop, [SCRIPTED])  # on sale only once its script has run
+    poll(officer, int(officer.post(f"/checks/listings/{key}").location.split("/")[-1]))
+    page = assert_full_page(officer.get(f"/listings/{key}"), "listing")
+    assert "Đang bán" not in page.find(id="listing-status").text  # HTTP saw a bare shell
+    button = page.find(id="check-in-browser")
+    assert button["hx-post"] == f"/checks/listings/{key}" and "browser" in button["hx-vals"]
+    response = officer.post(f"/checks/listings/{key}", data={"fetch": "browser"})
+    run_id = int(response.location.split("/")[-1])
+    poll(officer, run_id, limit=60)
+    with app.app_context():
+        assert db.session.get(CheckRun, run_id).fetch == "browser"
+    assert "đọc trang bằng: Trình duyệt" in officer.get(f"/checks/{run_id}").text
+    status = assert_full_page(officer.get(f"/listings/{key}"), "listing").find(id="listing-status")
+    assert "Đang bán" in status.text
+    assert officer.post(f"/checks/listings/{key}", data={"fetch": "ftp"}).status_code == 400

@@ -42,9 +42,11 @@ def alive(run: CheckRun) -> bool:
 
 
 def start(scope_name: str, scope_id: int | None = None, label: str | None = None, *,
-          origin: str, user: User | None = None) -> tuple[CheckRun, bool]:
+          origin: str, user: User | None = None,
+          fetch: str | None = None) -> tuple[CheckRun, bool]:
     """A new run, or the unfinished run of the same scope that a killed process left behind
-    (True when resumed); raises RunInProgress when that run is still being worked on."""
+    (True when resumed); raises RunInProgress when that run is still being worked on. `fetch`
+    reads every listing of a new run that way, whatever its marketplace says."""
     unfinished = db.session.scalar(
         select(CheckRun).where(CheckRun.scope == scope_name, CheckRun.scope_id == scope_id,
                                CheckRun.state.not_in(("done", "failed")))
@@ -56,7 +58,7 @@ def start(scope_name: str, scope_id: int | None = None, label: str | None = None
         db.session.commit()
         return unfinished, True
     run = CheckRun(scope=scope_name, scope_id=scope_id, scope_label=label, origin=origin,
-                   started_by=user, created_at=utcnow(), degraded=[])
+                   started_by=user, created_at=utcnow(), degraded=[], fetch=fetch)
     run.total = scope.count(run)
     db.session.add(run)
     db.session.commit()
@@ -91,8 +93,9 @@ def check_pass(run_id: int, condition, *, concurrency: int | None = None, worker
                on_progress: Callable[[int], None] | None = None) -> None:
     """Check every listing matching `condition` once and record the results in batches."""
     breaker = load_breaker(run_id)
-    degraded = set(db.session.get(CheckRun, run_id).degraded)
-    results = check_many(scope.targets(condition, scope.hosts_by_marketplace()),
+    run = db.session.get(CheckRun, run_id)
+    degraded = set(run.degraded)
+    results = check_many(scope.targets(condition, scope.hosts_by_marketplace(), run.fetch),
                          engine_settings(concurrency, workers), paused=degraded.__contains__)
     for batch in batches(tripping(results, breaker, degraded)):
         counts = record(run_id, batch, phase=1, degraded=degraded,
@@ -140,7 +143,7 @@ def confirm_removals(run_id: int, *, concurrency: int | None = None) -> None:
     if latest is None:
         return
     wait_until(run_id, latest + confirm_after())
-    results = check_many(scope.targets(condition, scope.hosts_by_marketplace()),
+    results = check_many(scope.targets(condition, scope.hosts_by_marketplace(), run.fetch),
                          engine_settings(concurrency))
     for batch in batches(results):
         record(run_id, batch, phase=2, degraded=set(), confirm_after=confirm_after())

@@ -77,13 +77,16 @@ def rows(columns: tuple, condition) -> Iterator:
     return pages()
 
 
-def targets(condition, hosts: dict[int, frozenset[str]]) -> Iterator[Target]:
-    """Engine targets for the listings matching `condition`, in id order."""
+def targets(condition, hosts: dict[int, frozenset[str]],
+            fetch: str | None = None) -> Iterator[Target]:
+    """Engine targets for the listings matching `condition`, in id order, each read the way its
+    marketplace says unless the run's `fetch` says otherwise."""
     columns = (Listing.canonical_url, Listing.item_id, Listing.marketplace_id,
                Marketplace.adapter, Marketplace.slug, Marketplace.fetch)
     return (Target(key=listing_id, url=url, adapter=adapter, marketplace=slug,
-                   hosts=hosts.get(marketplace_id, frozenset()), item_id=item_id, fetch=fetch)
-            for listing_id, url, item_id, marketplace_id, adapter, slug, fetch
+                   hosts=hosts.get(marketplace_id, frozenset()), item_id=item_id,
+                   fetch=fetch or marketplace_fetch)
+            for listing_id, url, item_id, marketplace_id, adapter, slug, marketplace_fetch
             in rows(columns, condition))
 
 

@@ -1,9 +1,11 @@
 """Check runs on the web: start one (all due, a marketplace, a product, a listing), watch its
 progress on a self-polling component, and read each run's checks."""
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+
+from scrapers.model import FETCH_METHODS
 
 from ..extensions import db
 from ..listings.views import get_listing
@@ -16,10 +18,12 @@ from .forms import RunForm
 bp = Blueprint("checks", __name__, url_prefix="/checks")
 
 
-def start(scope_name: str, scope_id: int | None, label: str | None) -> CheckRun:
+def start(scope_name: str, scope_id: int | None, label: str | None,
+          fetch: str | None = None) -> CheckRun:
     """Start (or resume) a run of a scope, or hand back the one already running for it."""
     try:
-        run, _ = runner.start(scope_name, scope_id, label, origin="web", user=current_user)
+        run, _ = runner.start(scope_name, scope_id, label, origin="web", user=current_user,
+                              fetch=fetch)
     except runner.RunInProgress as exc:
         return exc.run  # someone already checks this: watch theirs instead of a second one
     dispatch.launch(run)
@@ -96,6 +100,10 @@ def product(code: str):
 @bp.post("/listings/<int:listing_id>")
 @role_required("officer")
 def listing(listing_id: int):
-    """Check one listing now."""
+    """Check one listing now, the way its marketplace is read, or as `fetch` says (the
+    "check again in the browser" button)."""
     item = get_listing(listing_id)
-    return answer(start("listing", item.id, item.canonical_url))
+    fetch = request.form.get("fetch") or None
+    if fetch is not None and fetch not in FETCH_METHODS:
+        abort(400)
+    return answer(start("listing", item.id, item.canonical_url, fetch))
