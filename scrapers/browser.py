@@ -51,7 +51,7 @@ VIEWPORT = {"width": 1366, "height": 900}
 LOCALE = "vi-VN"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 BYTES_FACTOR = 4  # a page may move this many times settings.max_bytes through the proxy
-RESERVE = 1.0  # seconds of the deadline kept for taking the DOM and closing the context
+RESERVE = 1.5  # seconds of the deadline kept for taking the DOM and closing the context
 GRACE = 5.0  # seconds past the deadline an engine thread waits before giving up on a render
 MAX_RESPONSES = 20  # JSON responses kept per page
 MAX_JSON = 1024 * 1024  # bytes of one JSON response read
@@ -59,10 +59,10 @@ MAX_NAVIGATIONS = 10
 SKIPPED = frozenset({"image", "media", "font"})  # not needed for a verdict
 RSS_EVERY = 1.0  # seconds between two looks at the browser's memory
 QUIET = 0.25  # seconds without a request in flight after which a page has settled
+QUIET_LONG = 1.0  # the same, when the item data the adapter expects has not come (yet)
 ARGS = (
     "--no-sandbox",  # we run as root in containers
     "--disable-gpu",
-    "--disable-dev-shm-usage",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -184,10 +184,11 @@ class Browser:
 
     # -- engine threads ----------------------------------------------------------------------
     def render(self, target: Target, document: Page, deadline, ready: str | None = None,
-               cookies=None) -> tuple[Page, dict]:
+               cookies=None, expects=None) -> tuple[Page, dict]:
         """`document` (fetched by the HTTP route, which kept its `cookies`) rendered as a
         shopper's browser shows it, and what the browser saw (JSON-ready); raises FetchError.
-        `deadline` is the listing's `fetch.Deadline`."""
+        `deadline` is the listing's `fetch.Deadline`; `ready` a CSS selector and `expects` a
+        test on response URLs, from the adapter (`browser_ready`, `browser_expects`)."""
         if not Path(self.settings.browser_executable).exists():
             self.missing = f"no browser at {self.settings.browser_executable}"
         if self.missing:
@@ -198,7 +199,7 @@ class Browser:
             loop = self._start_thread()
             future = asyncio.run_coroutine_threadsafe(
                 self._render(target, document, time.monotonic() + deadline.remaining(), ready,
-                             cookies), loop)
+                             cookies, expects), loop)
             try:
                 return future.result(timeout=max(deadline.remaining(), 0.0) + GRACE)
             except TimeoutError:
@@ -334,9 +335,10 @@ class Browser:
             self._cond.notify_all()
 
     async def _render(self, target: Target, document: Page, deadline: float,
-                      ready: str | None, cookies) -> tuple[Page, dict]:
+                      ready: str | None, cookies, expects) -> tuple[Page, dict]:
         started = time.monotonic()
         browser = await self._enter()
+        entered = time.monotonic()
         session = Session(self.guard, budget=self.settings.max_bytes * BYTES_FACTOR,
                           deadline=deadline, connect_timeout=self.settings.connect_timeout)
         context = None
@@ -347,8 +349,10 @@ class Browser:
                 accept_downloads=False, permissions=[],
                 extra_http_headers={"Accept-Language": self.settings.accept_language})
             await _add_cookies(context, cookies, document.final_url)
-            return await _Render(self, target, document, deadline, ready, session,
-                                 context, started).run()
+            rendered, seen = await _Render(self, target, document, deadline, ready, session,
+                                           context, started, expects).run()
+            seen["seconds"] = {"waiting": round(entered - started, 3), **seen["seconds"]}
+            return rendered, seen
         except FetchError:
             raise
         except Exception as exc:  # Playwright errors: a crashed or closed browser, mostly
@@ -386,7 +390,7 @@ class _Render:
     """One page in the browser: routing, waiting, and what it saw."""
 
     def __init__(self, owner: Browser, target: Target, document: Page, deadline: float,
-                 ready: str | None, session: Session, context, started: float):
+                 ready: str | None, session: Session, context, started: float, expects=None):
         self.owner, self.target, self.document = owner, target, document
         self.deadline, self.ready, self.session = deadline, ready, session
         self.context, self.started = context, started
@@ -398,6 +402,8 @@ class _Render:
         self.responses: list[tuple[str, object]] = []
         self.reading: set[asyncio.Task] = set()
         self.crashed = asyncio.get_running_loop().create_future()
+        self.expects = expects  # url -> whether it is the item data the adapter awaits
+        self.expected = False  # and whether it came
         self.parsed = False  # DOMContentLoaded fired
         self.in_flight = 0  # the page's requests under way, and when the last one ended
         self.last_change = time.monotonic()
@@ -407,6 +413,7 @@ class _Render:
         await context.route("**/*", self._route)
         context.on("page", self._popup)
         page = self.page = await context.new_page()
+        opened = time.monotonic()
         page.on("response", self._response)
         page.on("domcontentloaded", lambda _: setattr(self, "parsed", True))
         page.on("request", self._started)
@@ -426,7 +433,9 @@ class _Render:
             goto.cancel()
             raise FetchError("timeout", "the browser did not open the page in time")
         goto.result()
+        loaded = time.monotonic()
         settled = await self._settle()
+        quiet = time.monotonic()
         if self.crashed.done():
             raise FetchError("browser_crashed",
                              "the page's renderer crashed (out of memory or killed)")
@@ -448,6 +457,10 @@ class _Render:
             "navigations_refused": self.off_site[:MAX_NAVIGATIONS],
             "popups_refused": self.popups,
             "responses": len(self.responses),
+            "seconds": {"opening": round(opened - self.started, 3),
+                        "loading": round(loaded - opened, 3),
+                        "settling": round(quiet - loaded, 3),
+                        "reading": round(time.monotonic() - quiet, 3)},
         }
 
     def _left(self) -> float:
@@ -468,11 +481,13 @@ class _Render:
 
     async def _quiet(self) -> None:
         """Until the document was parsed (its scripts ran) and no request was under way for QUIET
-        seconds. Playwright's own "networkidle" waits 500 ms, and its load states lose track
-        once a script's navigation was stopped."""
+        seconds (QUIET_LONG while the item data the adapter expects has not come).
+        Playwright's own "networkidle" waits 500 ms, and its load states lose track once a
+        script's navigation was stopped."""
         while True:
             quiet = time.monotonic() - self.last_change
-            if self.parsed and self.in_flight == 0 and quiet >= QUIET:
+            if (self.parsed and self.in_flight == 0 and quiet >= QUIET
+                    and (self.expected or self.expects is None or quiet >= QUIET_LONG)):
                 return
             await asyncio.sleep(QUIET - quiet if self.in_flight == 0 else QUIET / 2)
 
@@ -497,7 +512,7 @@ class _Render:
 
     async def _content(self) -> str:
         content = asyncio.ensure_future(self.page.content())
-        await self._until(content, max(self._left() + RESERVE / 2, 0.5))
+        await self._until(content, max(self._left() + RESERVE - 0.3, 0.5))
         if self.crashed.done():
             content.cancel()
             raise FetchError("browser_crashed", "the page's renderer crashed")
@@ -552,6 +567,9 @@ class _Render:
 
     def _response(self, response) -> None:
         """Keep the JSON the page's own scripts fetched."""
+        if self.expects is not None and not self.expected:
+            with contextlib.suppress(Exception):
+                self.expected = bool(self.expects(response.url))
         if len(self.responses) + len(self.reading) >= MAX_RESPONSES:
             return
         try:

@@ -107,8 +107,10 @@ def check_browser(fetcher: Fetcher, browser: Browser, target: Target, lookup: Lo
         adapter = lookup(target.adapter)
         page = visit(target.url, accept=HTML_ACCEPT)
         if 200 <= page.status < 300 and page.content_type in HTML_TYPES:
+            expects = getattr(adapter, "browser_expects", None)
             page, seen = browser.render(target, page, visit.deadline,
-                                        getattr(adapter, "browser_ready", None), visit.cookies)
+                                        getattr(adapter, "browser_ready", None), visit.cookies,
+                                        expects(target) if expects else None)
             visit.last = page
         finding = _judged(adapter, target, page)
     except FetchError as exc:

@@ -75,6 +75,12 @@ class Adapter:
         """Fetch the listing page and judge it."""
         return self.judge(target, fetch(target.url, accept=HTML_ACCEPT))
 
+    def browser_expects(self, target: Target):
+        """A test on the URLs of responses the listing page's scripts are expected to fetch
+        (the item's data): until one came, the browser route waits for a longer quiet before
+        taking the page. None here: no such response."""
+        return None
+
     def judge(self, target: Target, page: Page) -> Finding:
         """A finding for one fetched listing page."""
         return (self.judge_hops(page) or self.judge_status(page)

@@ -51,6 +51,10 @@ class Shopee(ApiAdapter):
         return ((query.get("shopid") or query.get("shop_id")) == shop
                 and (query.get("itemid") or query.get("item_id")) == item)
 
+    def browser_expects(self, target: Target):
+        """The page's own call to the item API."""
+        return lambda url: self.is_item_api(target, url)
+
     def judge_json(self, body: dict) -> Finding:
         """An item with its stock, or an error body."""
         data = body.get("data") or body.get("item")  # v4 nests under data, v2 under item

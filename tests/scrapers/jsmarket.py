@@ -31,12 +31,12 @@ def token(shop: str, item: str) -> str:
 
 
 def shell(script: str, title: str = "Shopee Việt Nam | Mua và Bán Trên Ứng Dụng Di Động",
-          padding: int = 0) -> bytes:
+          padding: int = 0, head: str = "") -> bytes:
     """An app shell: no product in the HTML, `script` draws it (`padding` bytes of dead code
     make the page as heavy as a real one)."""
     dead = f"<script>/*{'x' * padding}*/</script>" if padding else ""
     return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
-            f'</head><body><div id="main"></div>{dead}<script>{script}</script></body></html>'
+            f'{head}</head><body><div id="main"></div>{dead}<script>{script}</script></body></html>'
             ).encode()
 
 
@@ -67,12 +67,17 @@ fetch('/api/v4/item/get?shopid=' + shop + '&itemid=' + item,
 class JsMarket:
     """The imitation shop: a threaded server whose routes a test sets; every request seen."""
 
-    def __init__(self, host: str = "127.0.0.1", api_delay: float = 0.0, padding: int = 0):
+    def __init__(self, host: str = "127.0.0.1", api_delay: float = 0.0, padding: int = 0,
+                 vendor: int = 0, port: int = 0):
+        """`padding` bytes of dead code in each shell, a `vendor` script of that many bytes
+        loaded by each (benchmarks: pages as heavy as a real one), `api_delay` seconds before
+        the item API answers."""
         self.routes: dict[str, object] = {}
         self.seen: list[tuple[str, dict]] = []  # (path with query, headers)
         self.lock = threading.Lock()
         self.api_delay = api_delay
         self.padding = padding
+        self.vendor = b"/*" + b"v" * max(vendor - 4, 0) + b"*/" if vendor else b""
         self.robots = ""
         market = self
 
@@ -97,7 +102,7 @@ class JsMarket:
                 except OSError:
                     pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_port
         self.host = f"{host}:{self.port}"
@@ -126,6 +131,8 @@ class JsMarket:
             return 200, {"Content-Type": "text/plain"}, self.robots.encode()
         if parts.path == "/api/v4/item/get":
             return self.item_api(parse_qs(parts.query), request.headers)
+        if parts.path == "/static/vendor.js" and self.vendor:
+            return 200, {"Content-Type": "text/javascript"}, self.vendor
         if parts.path.startswith("/poll"):
             return 200, {"Content-Type": "application/json"}, b"{}"
         route = self.routes.get(parts.path)
@@ -134,8 +141,9 @@ class JsMarket:
         if route is not None:
             return route
         if "-i." in parts.path:  # any Shopee-shaped listing: the app shell
+            script = '<script src="/static/vendor.js"></script>' if self.vendor else ""
             return 200, {"Content-Type": "text/html; charset=utf-8"}, shell(
-                SHOPEE_SCRIPT, padding=self.padding)
+                SHOPEE_SCRIPT, padding=self.padding, head=script)
         return 404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"
 
     def item_api(self, query: dict, headers) -> tuple[int, dict, bytes]:

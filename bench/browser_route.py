@@ -1,0 +1,187 @@
+"""The browser route over N listings of an imitation JavaScript shop on 127.0.0.1.
+
+The shop (tests/scrapers/jsmarket.py, in a child process so its CPU is not ours) serves
+Shopee-shaped app shells: the product appears only after the page's script computed a token
+and called the item API, which answers after `--latency` ms; each page moves about `--kb` KB
+(a padded document and a vendor script; images are not loaded by the route). This process runs
+`engine.check_many` with every target on `fetch="browser"`, the default browser concurrency
+(`Settings.browser_pages`) unless `--pages` says otherwise, politeness off, and checks every
+verdict against what its item was built for.
+
+Reported per size: listings/s; CPU seconds of this process and all its descendants (Playwright's
+driver and every Chromium process, from /proc: each live one's own time plus what its reaped
+children used, read when the last result arrives, before the run closes the browser) in total
+and per listing, and this Python process's own share; peak memory of this process plus its
+Chromium tree, sampled every 0.2 s from /proc as the sum of PSS (shared pages divided among the
+processes sharing them) and, for comparison, the sum of RSS (which counts shared pages once per
+process, so overstates).
+
+    .venv/bin/python -m bench.browser_route --sizes 200,1000
+
+Writes bench/out/browser_route.json and prints a markdown table.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from scrapers import engine
+from scrapers.browser import descendants, memory
+from scrapers.model import Politeness, Settings, Target
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path(__file__).parent / "out"
+EXPECTED = {"456": "active", "457": "out_of_stock", "458": "removed"}
+
+
+def serve(port: int, latency: float, kb: int) -> None:
+    """The child: the imitation shop until stdin closes."""
+    sys.path.insert(0, str(ROOT))
+    from tests.scrapers.jsmarket import JsMarket
+
+    shop = JsMarket(api_delay=latency, padding=60_000, vendor=max(kb * 1024 - 62_000, 0),
+                    port=port)
+    shop.seen = _Nothing()  # no log: memory flat however long it runs
+    print(shop.port, flush=True)
+    sys.stdin.read()
+    shop.close()
+
+
+class _Nothing(list):
+    def append(self, item) -> None:
+        pass
+
+
+def _cpu(pids) -> float:
+    """CPU seconds `pids` used, with their reaped children's (cutime, cstime)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(exclude: int) -> list[int]:
+    """This process and its descendants, the shop's process tree excepted."""
+    shop = {exclude, *descendants(exclude)}
+    return [os.getpid()] + [p for p in descendants() if p not in shop]
+
+
+def _rss(pids) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+class Sampler(threading.Thread):
+    """Peak PSS and RSS of this process and its descendants, the shop excepted."""
+
+    def __init__(self, exclude: int):
+        super().__init__(daemon=True)
+        self.exclude = exclude
+        self.peak_pss = self.peak_rss = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            pids = _tree(self.exclude)
+            self.peak_pss = max(self.peak_pss, memory(pids))
+            self.peak_rss = max(self.peak_rss, _rss(pids))
+
+
+def run(size: int, host: str, settings: Settings, shop_pid: int) -> dict:
+    items = list(EXPECTED)
+    targets = (Target(key=n, url=f"http://{host}/tra-{n}-i.123.{items[n % 3]}",
+                      adapter="shopee", marketplace="shopee", hosts=frozenset({host}),
+                      fetch="browser") for n in range(size))
+    sampler = Sampler(shop_pid)
+    sampler.start()
+    before, started = _cpu(_tree(shop_pid)), time.monotonic()
+    own_before = os.times()
+    wrong, rules, examples = 0, {}, []
+    stages: dict[str, float] = {}
+    for done, result in enumerate(engine.check_many(targets, settings), 1):
+        item = result.target.url.rsplit(".", 1)[1]
+        if done == size:  # before the run closes its browser: the tree's CPU, all of it
+            after, own_after, wall = _cpu(_tree(shop_pid)), os.times(), time.monotonic() - started
+        rule = result.evidence.get("rule")
+        for stage, seconds in (result.evidence.get("browser") or {}).get("seconds", {}).items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
+        rules[rule] = rules.get(rule, 0) + 1
+        if result.verdict != EXPECTED[item]:
+            wrong += 1
+            if len(examples) < 5:
+                examples.append({k: result.evidence.get(k) for k in (
+                    "url", "rule", "detail", "elapsed", "browser")})
+    sampler.stop.set()
+    sampler.join()
+    cpu = after - before
+    own = (own_after.user - own_before.user) + (own_after.system - own_before.system)
+    return {"listings": size, "wall_s": round(wall, 1),
+            "listings_per_s": round(size / wall, 2), "cpu_s": round(cpu, 1),
+            "cpu_ms_per_listing": round(cpu / size * 1000),
+            "python_cpu_ms_per_listing": round(own / size * 1000),
+            "cpu_share_of_2_cores": round(cpu / wall / (os.cpu_count() or 1), 2),
+            "peak_pss_mb": round(sampler.peak_pss / 2**20),
+            "peak_rss_sum_mb": round(sampler.peak_rss / 2**20),
+            "mean_seconds_per_page": {k: round(v / size, 3) for k, v in stages.items()},
+            "wrong_verdicts": wrong, "rules": rules, "wrong_examples": examples,
+            "browser_pages": settings.browser_pages}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="200")
+    parser.add_argument("--pages", type=int, default=Settings.browser_pages)
+    parser.add_argument("--latency", type=float, default=100.0, help="API latency, ms")
+    parser.add_argument("--kb", type=int, default=500, help="KB transferred per page")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", default=str(OUT / "browser_route.json"))
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.port, args.latency / 1000, args.kb)
+        return
+    shop = subprocess.Popen([sys.executable, "-m", "bench.browser_route", "--serve",
+                             "--latency", str(args.latency), "--kb", str(args.kb)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        host = f"127.0.0.1:{shop.stdout.readline().strip()}"
+        settings = Settings(allowed_networks=("127.0.0.1/32",), robots=False, polite=False,
+                            retries=0, browser_pages=args.pages, total_timeout=60.0,
+                            marketplaces={"shopee": Politeness(concurrency=2 * args.pages,
+                                                               min_interval=0.0)})
+        rows = [run(int(size), host, settings, shop.pid) for size in args.sizes.split(",")]
+    finally:
+        shop.stdin.close()
+        shop.wait(timeout=30)
+    OUT.mkdir(exist_ok=True)
+    Path(args.json_out).write_text(json.dumps(rows, indent=2))
+    print("| listings | pages at once | wall s | listings/s | CPU s | CPU ms/listing (Python) "
+          "| CPU share of cores | peak PSS MB | peak RSS sum MB | wrong |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['listings']} | {r['browser_pages']} | {r['wall_s']} | "
+              f"{r['listings_per_s']} | {r['cpu_s']} | {r['cpu_ms_per_listing']} "
+              f"({r['python_cpu_ms_per_listing']}) | {r['cpu_share_of_2_cores']} | "
+              f"{r['peak_pss_mb']} | {r['peak_rss_sum_mb']} | {r['wrong_verdicts']} |")
+    for r in rows:
+        print(r["listings"], r["rules"], r["mean_seconds_per_page"])
+
+
+if __name__ == "__main__":
+    main()
