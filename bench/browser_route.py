@@ -8,10 +8,11 @@ and called the item API, which answers after `--latency` ms; each page moves abo
 (`Settings.browser_pages`) unless `--pages` says otherwise, politeness off, and checks every
 verdict against what its item was built for.
 
-Reported per size: listings/s; CPU seconds of this process and all its descendants (Playwright's
-driver and every Chromium process, from /proc: each live one's own time plus what its reaped
-children used, read when the last result arrives, before the run closes the browser) in total
-and per listing, and this Python process's own share; peak memory of this process plus its
+Each size runs in a child process, and this process makes itself the "child subreaper", so every
+process of the run (the child, Playwright's driver, every Chromium process, also the zygote a
+browser restart orphans) is finally reaped here: reported per size are listings/s; CPU seconds of
+all of them together from os.times() (exact) in total and per listing, and the child Python's
+own share; peak memory of the child plus its
 Chromium tree, sampled every 0.2 s from /proc as the sum of PSS (shared pages divided among the
 processes sharing them) and, for comparison, the sum of RSS (which counts shared pages once per
 process, so overstates).
@@ -22,6 +23,7 @@ Writes bench/out/browser_route.json and prints a markdown table.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import subprocess
@@ -57,25 +59,6 @@ class _Nothing(list):
         pass
 
 
-def _cpu(pids) -> float:
-    """CPU seconds `pids` used, with their reaped children's (cutime, cstime)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _tree(exclude: int) -> list[int]:
-    """This process and its descendants, the shop's process tree excepted."""
-    shop = {exclude, *descendants(exclude)}
-    return [os.getpid()] + [p for p in descendants() if p not in shop]
-
-
 def _rss(pids) -> int:
     total = 0
     for pid in pids:
@@ -88,36 +71,36 @@ def _rss(pids) -> int:
 
 
 class Sampler(threading.Thread):
-    """Peak PSS and RSS of this process and its descendants, the shop excepted."""
+    """Peak PSS and RSS of a process and its descendants, every 0.2 s."""
 
-    def __init__(self, exclude: int):
+    def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.exclude = exclude
+        self.pid = pid
         self.peak_pss = self.peak_rss = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(0.2):
-            pids = _tree(self.exclude)
+            pids = [self.pid, *descendants(self.pid)]
             self.peak_pss = max(self.peak_pss, memory(pids))
             self.peak_rss = max(self.peak_rss, _rss(pids))
 
 
-def run(size: int, host: str, settings: Settings, shop_pid: int) -> dict:
+def check(size: int, host: str, pages: int) -> None:
+    """The child: the run itself; prints its figures as JSON."""
+    settings = Settings(allowed_networks=("127.0.0.1/32",), robots=False, polite=False,
+                        retries=0, browser_pages=pages, total_timeout=60.0,
+                        marketplaces={"shopee": Politeness(concurrency=2 * pages,
+                                                           min_interval=0.0)})
     items = list(EXPECTED)
     targets = (Target(key=n, url=f"http://{host}/tra-{n}-i.123.{items[n % 3]}",
                       adapter="shopee", marketplace="shopee", hosts=frozenset({host}),
                       fetch="browser") for n in range(size))
-    sampler = Sampler(shop_pid)
-    sampler.start()
-    before, started = _cpu(_tree(shop_pid)), time.monotonic()
-    own_before = os.times()
+    started = time.monotonic()
     wrong, rules, examples = 0, {}, []
     stages: dict[str, float] = {}
-    for done, result in enumerate(engine.check_many(targets, settings), 1):
+    for result in engine.check_many(targets, settings):
         item = result.target.url.rsplit(".", 1)[1]
-        if done == size:  # before the run closes its browser: the tree's CPU, all of it
-            after, own_after, wall = _cpu(_tree(shop_pid)), os.times(), time.monotonic() - started
         rule = result.evidence.get("rule")
         for stage, seconds in (result.evidence.get("browser") or {}).get("seconds", {}).items():
             stages[stage] = stages.get(stage, 0.0) + seconds
@@ -127,20 +110,59 @@ def run(size: int, host: str, settings: Settings, shop_pid: int) -> dict:
             if len(examples) < 5:
                 examples.append({k: result.evidence.get(k) for k in (
                     "url", "rule", "detail", "elapsed", "browser")})
+    own = os.times()
+    print(json.dumps({
+        "wall_s": time.monotonic() - started, "python_cpu_s": own.user + own.system,
+        "mean_seconds_per_page": {k: round(v / size, 3) for k, v in stages.items()},
+        "wrong_verdicts": wrong, "rules": rules, "wrong_examples": examples}))
+
+
+def run(size: int, host: str, pages: int) -> dict:
+    """One size in a child process; CPU from os.times() once every descendant is reaped."""
+    before = os.times()
+    child = subprocess.Popen([sys.executable, "-m", "bench.browser_route", "--child",
+                              "--sizes", str(size), "--pages", str(pages), "--host", host],
+                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    sampler = Sampler(child.pid)
+    sampler.start()
+    out = child.stdout.read()
+    child.wait()
     sampler.stop.set()
     sampler.join()
-    cpu = after - before
-    own = (own_after.user - own_before.user) + (own_after.system - own_before.system)
-    return {"listings": size, "wall_s": round(wall, 1),
+    _reap()
+    after = os.times()
+    figures = json.loads(out.strip().splitlines()[-1])
+    cpu = (after.children_user - before.children_user
+           + after.children_system - before.children_system)
+    wall = figures.pop("wall_s")
+    return {"listings": size, "browser_pages": pages, "wall_s": round(wall, 1),
             "listings_per_s": round(size / wall, 2), "cpu_s": round(cpu, 1),
             "cpu_ms_per_listing": round(cpu / size * 1000),
-            "python_cpu_ms_per_listing": round(own / size * 1000),
-            "cpu_share_of_2_cores": round(cpu / wall / (os.cpu_count() or 1), 2),
+            "python_cpu_ms_per_listing": round(figures.pop("python_cpu_s") / size * 1000),
+            "cpu_share_of_cores": round(cpu / wall / (os.cpu_count() or 1), 2),
             "peak_pss_mb": round(sampler.peak_pss / 2**20),
-            "peak_rss_sum_mb": round(sampler.peak_rss / 2**20),
-            "mean_seconds_per_page": {k: round(v / size, 3) for k, v in stages.items()},
-            "wrong_verdicts": wrong, "rules": rules, "wrong_examples": examples,
-            "browser_pages": settings.browser_pages}
+            "peak_rss_sum_mb": round(sampler.peak_rss / 2**20), **figures}
+
+
+def _subreaper() -> None:
+    """Become the reaper of our orphans (a restarted Chromium's zygote outlives its parent):
+    their CPU then reaches os.times() here instead of init's."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap() -> None:
+    """Wait for every orphan handed to us that has ended (the shop runs on)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if len(descendants()) <= 1:  # only the shop left
+                return
+            time.sleep(0.1)
 
 
 def main() -> None:
@@ -150,22 +172,24 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=100.0, help="API latency, ms")
     parser.add_argument("--kb", type=int, default=500, help="KB transferred per page")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--host", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--json-out", default=str(OUT / "browser_route.json"))
     args = parser.parse_args()
     if args.serve:
         serve(args.port, args.latency / 1000, args.kb)
         return
+    if args.child:
+        check(int(args.sizes), args.host, args.pages)
+        return
+    _subreaper()
     shop = subprocess.Popen([sys.executable, "-m", "bench.browser_route", "--serve",
                              "--latency", str(args.latency), "--kb", str(args.kb)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         host = f"127.0.0.1:{shop.stdout.readline().strip()}"
-        settings = Settings(allowed_networks=("127.0.0.1/32",), robots=False, polite=False,
-                            retries=0, browser_pages=args.pages, total_timeout=60.0,
-                            marketplaces={"shopee": Politeness(concurrency=2 * args.pages,
-                                                               min_interval=0.0)})
-        rows = [run(int(size), host, settings, shop.pid) for size in args.sizes.split(",")]
+        rows = [run(int(size), host, args.pages) for size in args.sizes.split(",")]
     finally:
         shop.stdin.close()
         shop.wait(timeout=30)
@@ -177,7 +201,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r['listings']} | {r['browser_pages']} | {r['wall_s']} | "
               f"{r['listings_per_s']} | {r['cpu_s']} | {r['cpu_ms_per_listing']} "
-              f"({r['python_cpu_ms_per_listing']}) | {r['cpu_share_of_2_cores']} | "
+              f"({r['python_cpu_ms_per_listing']}) | {r['cpu_share_of_cores']} | "
               f"{r['peak_pss_mb']} | {r['peak_rss_sum_mb']} | {r['wrong_verdicts']} |")
     for r in rows:
         print(r["listings"], r["rules"], r["mean_seconds_per_page"])

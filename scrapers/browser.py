@@ -14,9 +14,16 @@ How one listing is read (`Browser.render`, called from an engine thread):
     navigation (a script setting `location`, a link, a pop-up) is stopped and recorded: an
     on-host one becomes a hop of the chain (so a script redirect to a login or verify page reads
     as the wall it is), an off-host one is listed as refused; neither is loaded.
- 3. It waits until the adapter's `browser_ready` selector is in the DOM or the network is idle,
-    bounded by the listing's deadline, then takes the DOM, and keeps the JSON responses the page
-    fetched (capped in number and size).
+ 3. It waits until the adapter's `browser_ready` selector is in the DOM or the network is quiet
+    (longer while the item data the adapter `browser_expects` has not come), bounded by the
+    listing's deadline, then takes the DOM, and keeps the JSON responses the page fetched
+    (capped in number and size).
+
+The document request of step 1 carries the tracker's own User-Agent (settings.user_agent), like
+every HTTP-route request; everything the browser itself sends carries Chromium's User-Agent
+with that string appended. An anti-bot system that fingerprints the document request's TLS or
+headers sees Python's client there, not Chromium: not testable here, and a reason a live
+marketplace may still wall the browser route.
 
 Threads: Playwright is not thread-safe, so one thread owns the browser and runs an asyncio loop;
 engine threads submit a coroutine and wait on its future. Up to `settings.browser_pages` pages
@@ -179,6 +186,7 @@ class Browser:
         self._restarting = False
         self._cond: asyncio.Condition | None = None
         self._rss = (0.0, 0)
+        self._stalled = False
         # on Chromium's command line, so its processes can be told from other browsers'
         self._marker = f"--ocop-browser={os.getpid()}-{id(self):x}"
 
@@ -204,6 +212,7 @@ class Browser:
                 return future.result(timeout=max(deadline.remaining(), 0.0) + GRACE)
             except TimeoutError:
                 future.cancel()
+                self._stalled = True  # a browser that cannot finish a page is restarted
                 raise FetchError("timeout", "the browser did not finish the page in time"
                                  ) from None
         finally:
@@ -297,6 +306,8 @@ class Browser:
     def _due(self) -> str | None:
         """Why the browser should be restarted before the next page, if it should."""
         settings = self.settings
+        if self._stalled:
+            return "stalled"
         if self.pages >= max(settings.browser_restart_pages, 1):
             return "pages"
         at, rss = self._rss
@@ -320,7 +331,7 @@ class Browser:
                 try:
                     await self._cond.wait_for(lambda: self._in_flight == 0)
                     await self._close_browser()
-                    self._rss = (0.0, 0)
+                    self._rss, self._stalled = (0.0, 0), False
                     await self._launch()
                 finally:
                     self._restarting = False
@@ -536,7 +547,9 @@ class _Render:
                     if frame.page is not self.page:  # a pop-up
                         await route.abort("blockedbyclient")
                         return
-                    if not self.served and url == self.document.final_url:
+                    # the first is the listing's own (our goto; Chromium may have normalised
+                    # its URL's spelling)
+                    if not self.served:
                         self.served = True
                         await route.fulfill(status=self.document.status,
                                             headers=_headers(self.document),
