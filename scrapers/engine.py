@@ -144,9 +144,9 @@ def _judged(adapter, target: Target, page: Page) -> Finding:
 
 
 def _failed(exc: FetchError) -> Finding:
-    """The finding for a fetch that produced no page; browser failures name their own rule."""
-    rule = exc.kind.replace("_", "-") if exc.kind.startswith("browser") else f"fetch-{exc.kind}"
-    return Finding(FetchError.VERDICT_OF.get(exc.kind, "unknown"), rule, exc.detail)
+    """The finding for a fetch that produced no page, its rule named after the failure."""
+    return Finding(FetchError.VERDICT_OF.get(exc.kind, "unknown"), f"fetch-{exc.kind}",
+                   exc.detail)
 
 
 def check_http(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket | None = None

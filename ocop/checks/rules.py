@@ -32,6 +32,10 @@ RULES = {
     "fetch-too_large": _l("Trang quá lớn"),
     "fetch-too_many_redirects": _l("Bị chuyển hướng quá nhiều lần"),
     "fetch-bad_url": _l("Đường dẫn không dùng được"),
+    "fetch-browser_missing": _l("Máy kiểm tra chưa cài trình duyệt Chromium nên không đọc được "
+                                "trang cần trình duyệt"),
+    "fetch-browser_crashed": _l("Trình duyệt bị hỏng khi mở trang (trang quá nặng hoặc lỗi)"),
+    "fetch-browser_failed": _l("Trình duyệt không mở được trang"),
     "app-shell": _l("Trang chỉ là khung ứng dụng, không có thông tin sản phẩm"),
     "no-signals": _l("Không thấy dấu hiệu nào về sản phẩm"),
     "truncated": _l("Trang bị cắt cụt"),
