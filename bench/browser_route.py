@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from scrapers import engine
-from scrapers.browser import descendants, memory
+from scrapers.browser import descendants, memory, rss
 from scrapers.model import Politeness, Settings, Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,17 +59,6 @@ class _Nothing(list):
         pass
 
 
-def _rss(pids) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
 class Sampler(threading.Thread):
     """Peak PSS and RSS of a process and its descendants, every 0.2 s."""
 
@@ -83,7 +72,7 @@ class Sampler(threading.Thread):
         while not self.stop.wait(0.2):
             pids = [self.pid, *descendants(self.pid)]
             self.peak_pss = max(self.peak_pss, memory(pids))
-            self.peak_rss = max(self.peak_rss, _rss(pids))
+            self.peak_rss = max(self.peak_rss, rss(pids))
 
 
 def check(size: int, host: str, pages: int) -> None:

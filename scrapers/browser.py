@@ -132,6 +132,14 @@ def memory(pids) -> int:
             continue
         except (OSError, ValueError):
             pass
+        total += rss((pid,))
+    return total
+
+
+def rss(pids) -> int:
+    """Bytes of resident memory `pids` hold, each counted whole (shared pages many times)."""
+    total = 0
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/statm", "rb") as statm:
                 total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

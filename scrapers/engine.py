@@ -120,15 +120,8 @@ def check_browser(fetcher: Fetcher, browser: Browser, target: Target, lookup: Lo
         finding = Finding("unknown", "adapter-error", repr(exc))
     finally:
         visit.close()
-    try:
-        facts = evidence(visit, finding, error, started)
-        facts["route"] = "browser"
-        if seen is not None:
-            facts["browser"] = seen
-        return Result(target, finding.verdict, facts, utcnow())
-    except Exception as exc:  # evidence is built from what an adapter returned: be careful
-        return Result(target, "unknown", {"rule": "adapter-error", "detail": repr(exc)[:MAX_TEXT]},
-                      utcnow())
+    extra = {"route": "browser", **({"browser": seen} if seen is not None else {})}
+    return _result(target, visit, finding, error, started, extra)
 
 
 def _judged(adapter, target: Target, page: Page) -> Finding:
@@ -138,9 +131,26 @@ def _judged(adapter, target: Target, page: Page) -> Finding:
         finding = adapter.check(target, lambda url, *, accept=None: page)
     else:
         finding = judge(target, page)
+    return _valid(target, finding)
+
+
+def _valid(target: Target, finding) -> Finding:
+    """`finding` if it is one an adapter may return; TypeError otherwise."""
     if not isinstance(finding, Finding) or finding.verdict not in VERDICTS:
         raise TypeError(f"{target.adapter} returned {finding!r:.100}")
     return finding
+
+
+def _result(target: Target, visit: Visit, finding: Finding, error: FetchError | None,
+            started: float, extra: dict) -> Result:
+    """The result of either route: the finding, its evidence and the route's own `extra`."""
+    try:
+        facts = evidence(visit, finding, error, started)
+        facts.update(extra)
+        return Result(target, finding.verdict, facts, utcnow())
+    except Exception as exc:  # evidence is built from what an adapter returned: be careful
+        return Result(target, "unknown", {"rule": "adapter-error", "detail": repr(exc)[:MAX_TEXT]},
+                      utcnow())
 
 
 def _failed(exc: FetchError) -> Finding:
@@ -156,9 +166,7 @@ def check_http(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket 
     visit = fetcher.visit(target, ticket)
     error = None
     try:
-        finding = lookup(target.adapter).check(target, visit)
-        if not isinstance(finding, Finding) or finding.verdict not in VERDICTS:
-            raise TypeError(f"{target.adapter} returned {finding!r:.100}")
+        finding = _valid(target, lookup(target.adapter).check(target, visit))
     except FetchError as exc:
         error = exc
         finding = _failed(exc)
@@ -166,14 +174,8 @@ def check_http(fetcher: Fetcher, target: Target, lookup: Lookup, ticket: Ticket 
         finding = Finding("unknown", "adapter-error", repr(exc))
     finally:
         visit.close()
-    try:
-        facts = evidence(visit, finding, error, started)
-        if target.fetch != "http":
-            facts["route"] = "http"
-        return Result(target, finding.verdict, facts, utcnow())
-    except Exception as exc:  # evidence is built from what an adapter returned: be careful
-        return Result(target, "unknown", {"rule": "adapter-error", "detail": repr(exc)[:MAX_TEXT]},
-                      utcnow())
+    extra = {"route": "http"} if target.fetch != "http" else {}
+    return _result(target, visit, finding, error, started, extra)
 
 
 def evidence(visit: Visit, finding: Finding, error: FetchError | None, started: float) -> dict:
