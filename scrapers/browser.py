@@ -46,6 +46,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ GRACE = 5.0  # seconds past the deadline an engine thread waits before giving up
 MAX_RESPONSES = 20  # JSON responses kept per page
 MAX_JSON = 1024 * 1024  # bytes of one JSON response read
 MAX_NAVIGATIONS = 10
+MAX_ORIGINS = 50  # origins a warm tab clears the storage of after a listing
+FORGET_SECONDS = 5.0  # a warm tab that takes longer to forget its listing is closed
 SKIPPED = frozenset({"image", "media", "font"})  # not needed for a verdict
 RSS_EVERY = 1.0  # seconds between two looks at the browser's memory
 QUIET = 0.25  # seconds without a request in flight after which a page has settled
@@ -164,6 +167,37 @@ def browser_tree(marker: str) -> list[int]:
     return sorted(found)
 
 
+# The browsers of this process, with how many runs use each: a web process that starts several
+# checks at once (no Redis) runs one Chromium, not one per check.
+_SHARED: dict[tuple, list] = {}
+_SHARED_LOCK = threading.Lock()
+_PER_RUN = frozenset({"marketplaces", "concurrency", "polite", "jitter"})  # the browser ignores
+
+
+@contextlib.contextmanager
+def shared(settings: Settings, *, resolver: Resolver | None = None):
+    """This process's browser for `settings`, shared by every run that uses it at the same time
+    (its page limit, `browser_pages`, is then the whole process's) and closed when the last one
+    ends. Runs differing only in politeness or concurrency share one."""
+    key = (*(getattr(settings, f.name) for f in fields(settings) if f.name not in _PER_RUN),
+           id(resolver))
+    with _SHARED_LOCK:
+        entry = _SHARED.get(key)
+        if entry is None:
+            entry = _SHARED[key] = [Browser(settings, resolver=resolver), 0]
+        entry[1] += 1
+    try:
+        yield entry[0]
+    finally:
+        with _SHARED_LOCK:
+            entry[1] -= 1
+            last = entry[1] == 0
+            if last:
+                del _SHARED[key]
+        if last:
+            entry[0].close()
+
+
 def _host_of(url: str) -> str | None:
     try:
         return split_host(url)[1]
@@ -189,6 +223,8 @@ class Browser:
         self._playwright = None
         self._browser = None
         self._background: Session | None = None
+        self._idle: list[_Tab] = []  # warm tabs between listings
+        self._warm = 0  # warm tabs open, idle or rendering
         self._user_agent = settings.user_agent
         self._in_flight = 0
         self._restarting = False
@@ -200,11 +236,12 @@ class Browser:
 
     # -- engine threads ----------------------------------------------------------------------
     def render(self, target: Target, document: Page, deadline, ready: str | None = None,
-               cookies=None, expects=None) -> tuple[Page, dict]:
+               cookies=None, expects=None, warm: bool = False) -> tuple[Page, dict]:
         """`document` (fetched by the HTTP route, which kept its `cookies`) rendered as a
         shopper's browser shows it, and what the browser saw (JSON-ready); raises FetchError.
         `deadline` is the listing's `fetch.Deadline`; `ready` a CSS selector and `expects` a
-        test on response URLs, from the adapter (`browser_ready`, `browser_expects`)."""
+        test on response URLs, and `warm` whether to render in the marketplace's kept tab, from
+        the adapter (`browser_ready`, `browser_expects`, `browser_warm`)."""
         if not Path(self.settings.browser_executable).exists():
             self.missing = f"no browser at {self.settings.browser_executable}"
         if self.missing:
@@ -215,7 +252,7 @@ class Browser:
             loop = self._start_thread()
             future = asyncio.run_coroutine_threadsafe(
                 self._render(target, document, time.monotonic() + deadline.remaining(), ready,
-                             cookies, expects), loop)
+                             cookies, expects, warm), loop)
             try:
                 return future.result(timeout=max(deadline.remaining(), 0.0) + GRACE)
             except TimeoutError:
@@ -296,6 +333,9 @@ class Browser:
         self._user_agent = f"{agent.replace('HeadlessChrome/', 'Chrome/')} {settings.user_agent}"
 
     async def _close_browser(self) -> None:
+        for tab in self._idle:  # their contexts go with the browser
+            tab.session.close()
+        self._idle, self._warm = [], 0
         browser, self._browser = self._browser, None
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -354,23 +394,21 @@ class Browser:
             self._cond.notify_all()
 
     async def _render(self, target: Target, document: Page, deadline: float,
-                      ready: str | None, cookies, expects) -> tuple[Page, dict]:
+                      ready: str | None, cookies, expects, warm: bool) -> tuple[Page, dict]:
         started = time.monotonic()
         browser = await self._enter()
         entered = time.monotonic()
-        session = Session(self.guard, budget=self.settings.max_bytes * BYTES_FACTOR,
-                          deadline=deadline, connect_timeout=self.settings.connect_timeout)
-        context = None
+        tab, done = None, False
         try:
-            context = await browser.new_context(
-                proxy={"server": session.server}, user_agent=self._user_agent, locale=LOCALE,
-                timezone_id=TIMEZONE, viewport=VIEWPORT, service_workers="block",
-                accept_downloads=False, permissions=[],
-                extra_http_headers={"Accept-Language": self.settings.accept_language})
-            await _add_cookies(context, cookies, document.final_url)
-            rendered, seen = await _Render(self, target, document, deadline, ready, session,
-                                           context, started, expects).run()
-            seen["seconds"] = {"waiting": round(entered - started, 3), **seen["seconds"]}
+            tab = await self._tab(browser, target.marketplace if warm else None)
+            tab.session.rearm(self.settings.max_bytes * BYTES_FACTOR, deadline)
+            await _add_cookies(tab.context, cookies, document.final_url)
+            opened = time.monotonic()
+            rendered, seen = await _Render(tab, target, document, deadline, ready, expects,
+                                           started).run()
+            seen["seconds"] = {"waiting": round(entered - started, 3),
+                               "opening": round(opened - entered, 3), **seen["seconds"]}
+            done = True
             return rendered, seen
         except FetchError:
             raise
@@ -380,11 +418,41 @@ class Browser:
                 raise FetchError("browser_crashed", text) from None
             raise FetchError("browser_failed", text) from None
         finally:
-            if context is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(context.close(), 10)
-            session.close()
+            if tab is not None:
+                await self._release(tab, done)
             await self._leave()
+
+    async def _tab(self, browser, marketplace: str | None) -> "_Tab":
+        """A tab for one listing: a new one, or the marketplace's kept tab when `marketplace`
+        is given (at most `browser_pages` are kept; the oldest idle one makes room)."""
+        if marketplace is None:
+            return await _Tab.open(self, browser, None)
+        for tab in self._idle:
+            if tab.marketplace == marketplace:
+                self._idle.remove(tab)
+                return tab
+        if self._warm >= max(self.settings.browser_pages, 1) and self._idle:
+            self._warm -= 1
+            await self._idle.pop(0).close()
+        self._warm += 1
+        try:
+            return await _Tab.open(self, browser, marketplace)
+        except BaseException:
+            self._warm -= 1
+            raise
+
+    async def _release(self, tab: "_Tab", done: bool) -> None:
+        """Keep a warm tab that rendered its listing, once it forgot it; close any other."""
+        if tab.marketplace is not None:
+            if done and not tab.dead and self._browser is not None:
+                try:
+                    await asyncio.wait_for(tab.forget(), FORGET_SECONDS)
+                    self._idle.append(tab)
+                    return
+                except Exception:  # noqa: BLE001 - a tab that cannot forget is not kept
+                    pass
+            self._warm -= 1
+        await tab.close()
 
 
 async def _add_cookies(context, jar, url: str) -> None:
@@ -405,15 +473,108 @@ async def _add_cookies(context, jar, url: str) -> None:
         await context.add_cookies(cookies)
 
 
-class _Render:
-    """One page in the browser: routing, waiting, and what it saw."""
+class _Tab:
+    """A browser context, its one page and the proxy session that is its only way out.
 
-    def __init__(self, owner: Browser, target: Target, document: Page, deadline: float,
-                 ready: str | None, session: Session, context, started: float, expects=None):
-        self.owner, self.target, self.document = owner, target, document
-        self.deadline, self.ready, self.session = deadline, ready, session
-        self.context, self.started = context, started
-        self.page = None
+    Opened for one listing and closed after it, or, for a marketplace whose adapter asks for a
+    warm session (`browser_warm`), kept and navigated to that marketplace's next listing: its
+    renderer and the scripts it compiled stay (as in a shopper's open tab), while the listing's
+    document, cookies and every storage of the origins it used are forgotten in between, so
+    nothing a page stored reaches the next listing. The page's events go to the listing being
+    rendered, `render`, and are dropped between listings.
+    """
+
+    def __init__(self, marketplace: str | None, session: Session):
+        self.marketplace = marketplace  # None: closed after one listing
+        self.session = session
+        self.context = self.page = self._cdp = None
+        self.render: _Render | None = None
+        self.dead = False  # its renderer crashed
+        self.origins: set[str] = set()  # that the current listing's requests went to
+
+    @classmethod
+    async def open(cls, owner: Browser, browser, marketplace: str | None) -> "_Tab":
+        settings = owner.settings
+        tab = cls(marketplace, Session(owner.guard, connect_timeout=settings.connect_timeout))
+        try:
+            tab.context = await browser.new_context(
+                proxy={"server": tab.session.server}, user_agent=owner._user_agent,
+                locale=LOCALE, timezone_id=TIMEZONE, viewport=VIEWPORT, service_workers="block",
+                accept_downloads=False, permissions=[],
+                extra_http_headers={"Accept-Language": settings.accept_language})
+            await tab.context.route("**/*", tab._route)
+            tab.context.on("page", tab._popup)
+            page = tab.page = await tab.context.new_page()
+            for event, method in (("request", "request_started"),
+                                  ("requestfinished", "request_ended"),
+                                  ("requestfailed", "request_ended"),
+                                  ("response", "response_came"),
+                                  ("domcontentloaded", "document_parsed")):
+                page.on(event, tab._forward(method))
+            page.on("crash", tab._crashed)
+            page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+        except BaseException:
+            await tab.close()
+            raise
+        return tab
+
+    def _forward(self, method: str):
+        def forward(argument) -> None:
+            render = self.render
+            if render is not None:
+                getattr(render, method)(argument)
+        return forward
+
+    def _crashed(self, _page) -> None:
+        self.dead = True
+        if self.render is not None and not self.render.crashed.done():
+            self.render.crashed.set_result(True)
+
+    async def _route(self, route) -> None:
+        render = self.render
+        if render is None:  # between listings: nothing leaves
+            with contextlib.suppress(Exception):
+                await route.abort("blockedbyclient")
+            return
+        await render.route(route)
+
+    def _popup(self, page) -> None:
+        if page is not self.page and self.page is not None:
+            if self.render is not None:
+                self.render.popups += 1
+            asyncio.ensure_future(page.close())
+
+    async def forget(self) -> None:
+        """Forget the listing just rendered: its session storage, its document, the cookies and
+        every storage (local, IndexedDB, cache, service workers…) of the origins it used."""
+        with contextlib.suppress(Exception):  # an opaque or crashed document has none
+            await self.page.evaluate("sessionStorage.clear()")
+        await self.page.goto("about:blank")
+        await self.context.clear_cookies()
+        if self._cdp is None:
+            self._cdp = await self.context.new_cdp_session(self.page)
+        for origin in self.origins:
+            await self._cdp.send("Storage.clearDataForOrigin",
+                                 {"origin": origin, "storageTypes": "all"})
+        self.origins.clear()
+
+    async def close(self) -> None:
+        if self.context is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.context.close(), 10)
+        self.session.close()
+
+
+class _Render:
+    """One listing in a tab: routing, waiting, and what it saw."""
+
+    def __init__(self, tab: _Tab, target: Target, document: Page, deadline: float,
+                 ready: str | None, expects, begun: float):
+        self.tab, self.target, self.document = tab, target, document
+        self.begun = begun  # when the engine thread asked for the page
+        self.deadline, self.ready, self.session = deadline, ready, tab.session
+        self.page = tab.page
+        self.started = time.monotonic()
         self.served = False
         self.navigations: list[str] = []  # top-level navigations aborted, on-host
         self.off_site: list[str] = []  # and off-host
@@ -423,23 +584,20 @@ class _Render:
         self.crashed = asyncio.get_running_loop().create_future()
         self.expects = expects  # url -> whether it is the item data the adapter awaits
         self.expected = False  # and whether it came
-        self.parsed = False  # DOMContentLoaded fired
-        self.in_flight = 0  # the page's requests under way, and when the last one ended
+        self.loaded = False  # DOMContentLoaded fired
+        self.mine: set = set()  # the requests this listing's page made
+        self.live: set = set()  # and those still under way, and when the last one ended
         self.last_change = time.monotonic()
 
     async def run(self) -> tuple[Page, dict]:
-        context, document = self.context, self.document
-        await context.route("**/*", self._route)
-        context.on("page", self._popup)
-        page = self.page = await context.new_page()
-        opened = time.monotonic()
-        page.on("response", self._response)
-        page.on("domcontentloaded", lambda _: setattr(self, "parsed", True))
-        page.on("request", self._started)
-        page.on("requestfinished", self._ended)
-        page.on("requestfailed", self._ended)
-        page.on("crash", lambda _: self.crashed.done() or self.crashed.set_result(True))
-        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+        self.tab.render = self
+        try:
+            return await self._run()
+        finally:
+            self.tab.render = None
+
+    async def _run(self) -> tuple[Page, dict]:
+        document, page = self.document, self.page
         left = self._left()
         if left <= 0:
             raise FetchError("timeout", "no time left to render the page")
@@ -467,17 +625,16 @@ class _Render:
                                         for url in self.navigations]
         rendered = Page(document.url, document.final_url, document.status, chain,
                         {"content-type": "text/html; charset=utf-8"}, html.encode("utf-8"),
-                        round(time.monotonic() - self.started + document.elapsed, 3),
+                        round(time.monotonic() - self.begun + document.elapsed, 3),
                         document.attempts, responses=list(self.responses), rendered=True)
         return rendered, {
-            "settled": settled, "bytes": self.session.bytes,
-            "connections": self.session.connections,
+            "settled": settled, "warm": self.tab.marketplace is not None,
+            "bytes": self.session.bytes, "connections": self.session.connections,
             "refused": self.session.refused[:10],
             "navigations_refused": self.off_site[:MAX_NAVIGATIONS],
             "popups_refused": self.popups,
             "responses": len(self.responses),
-            "seconds": {"opening": round(opened - self.started, 3),
-                        "loading": round(loaded - opened, 3),
+            "seconds": {"loading": round(loaded - self.started, 3),
                         "settling": round(quiet - loaded, 3),
                         "reading": round(time.monotonic() - quiet, 3)},
         }
@@ -490,13 +647,53 @@ class _Render:
         await asyncio.wait({task, self.crashed}, timeout=max(timeout, 0),
                            return_when=asyncio.FIRST_COMPLETED)
 
-    def _started(self, request) -> None:
-        self.in_flight += 1
+    # -- the tab's events, while this listing is its render ----------------------------------
+    def request_started(self, request) -> None:
+        self.mine.add(request)
+        self.live.add(request)
         self.last_change = time.monotonic()
+        if len(self.tab.origins) < MAX_ORIGINS:
+            with contextlib.suppress(UrlError):
+                parts, host = split_host(request.url)
+                self.tab.origins.add(f"{parts.scheme}://{host}")
 
-    def _ended(self, request) -> None:
-        self.in_flight = max(self.in_flight - 1, 0)
-        self.last_change = time.monotonic()
+    def request_ended(self, request) -> None:
+        if request in self.live:
+            self.live.discard(request)
+            self.last_change = time.monotonic()
+
+    def document_parsed(self, _page) -> None:
+        self.loaded = True
+
+    def response_came(self, response) -> None:
+        """Keep the JSON the page's own scripts fetched."""
+        if response.request not in self.mine:
+            return  # the last listing's
+        if self.expects is not None and not self.expected:
+            with contextlib.suppress(Exception):
+                self.expected = bool(self.expects(response.url))
+        if len(self.responses) + len(self.reading) >= MAX_RESPONSES:
+            return
+        try:
+            if response.request.resource_type not in ("xhr", "fetch"):
+                return
+            kind = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+            if not (kind == "application/json" or kind.endswith("+json")):
+                return
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_JSON:
+                return
+        except Exception:
+            return
+        task = asyncio.ensure_future(self._read_json(response))
+        self.reading.add(task)
+        task.add_done_callback(self.reading.discard)
+
+    async def _read_json(self, response) -> None:
+        with contextlib.suppress(Exception):
+            body = await response.body()
+            if len(body) <= MAX_JSON and len(self.responses) < MAX_RESPONSES:
+                self.responses.append((response.url, json.loads(body)))
 
     async def _quiet(self) -> None:
         """Until the document was parsed (its scripts ran) and no request was under way for QUIET
@@ -505,10 +702,10 @@ class _Render:
         script's navigation was stopped."""
         while True:
             quiet = time.monotonic() - self.last_change
-            if (self.parsed and self.in_flight == 0 and quiet >= QUIET
+            if (self.loaded and not self.live and quiet >= QUIET
                     and (self.expected or self.expects is None or quiet >= QUIET_LONG)):
                 return
-            await asyncio.sleep(QUIET - quiet if self.in_flight == 0 else QUIET / 2)
+            await asyncio.sleep(QUIET - quiet if not self.live else QUIET / 2)
 
     async def _settle(self) -> bool:
         """Until the adapter's selector is there or the network is quiet; False at the
@@ -540,7 +737,7 @@ class _Render:
             raise FetchError("timeout", "the page's DOM could not be read in time")
         return content.result()
 
-    async def _route(self, route) -> None:
+    async def route(self, route) -> None:
         """Answer the listing's navigation from the fetched document; abort other top-level
         navigations, pop-ups, skipped resource types and non-http(s) schemes."""
         request = route.request
@@ -580,39 +777,6 @@ class _Render:
         except Exception:  # the page or context went away meanwhile
             with contextlib.suppress(Exception):
                 await route.abort("failed")
-
-    def _popup(self, page) -> None:
-        if page is not self.page and self.page is not None:
-            self.popups += 1
-            asyncio.ensure_future(page.close())
-
-    def _response(self, response) -> None:
-        """Keep the JSON the page's own scripts fetched."""
-        if self.expects is not None and not self.expected:
-            with contextlib.suppress(Exception):
-                self.expected = bool(self.expects(response.url))
-        if len(self.responses) + len(self.reading) >= MAX_RESPONSES:
-            return
-        try:
-            if response.request.resource_type not in ("xhr", "fetch"):
-                return
-            kind = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
-            if not (kind == "application/json" or kind.endswith("+json")):
-                return
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > MAX_JSON:
-                return
-        except Exception:
-            return
-        task = asyncio.ensure_future(self._read_json(response))
-        self.reading.add(task)
-        task.add_done_callback(self.reading.discard)
-
-    async def _read_json(self, response) -> None:
-        with contextlib.suppress(Exception):
-            body = await response.body()
-            if len(body) <= MAX_JSON and len(self.responses) < MAX_RESPONSES:
-                self.responses.append((response.url, json.loads(body)))
 
 
 def _headers(document: Page) -> dict[str, str]:

@@ -9,7 +9,8 @@ Each target's `fetch` picks its route: "http" judges what the guarded fetch brin
 "browser" fetches the listing's document the same way and renders it in Chromium
 (`browser.Browser`) before the same adapter judges it; "auto" goes the HTTP route and, only
 when that gave `unknown` or `blocked`, the browser route, whose verdict is the result (the
-evidence lists both). One browser serves a whole `check_many` run and is closed with it.
+evidence lists both). One browser serves every run of the process (`browser.shared`) and is
+closed with the last of them.
 """
 
 import time
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 
 from .adapters import get as registry
 from .adapters.base import HTML_ACCEPT, HTML_TYPES
-from .browser import Browser
+from .browser import Browser, shared
 from .fetch import Fetcher, Visit
 from .guard import Resolver
 from .identity import UrlError, split_host
@@ -54,7 +55,7 @@ def check_one(target: Target, settings: Settings, *, resolver: Resolver | None =
               adapters: Lookup | None = None) -> Result:
     """Check one listing on a fetcher (and, if its route needs one, a browser) of its own."""
     with Fetcher(settings, resolver=resolver) as fetcher, \
-            Browser(settings, resolver=resolver) as browser:
+            shared(settings, resolver=resolver) as browser:
         return check(fetcher, target, adapters or registry, browser=browser)
 
 
@@ -69,7 +70,7 @@ def check_many(targets: Iterable[Target], settings: Settings, *,
     Closing the iterator early stops waits at once and returns when running checks are over.
     """
     with Fetcher(settings, resolver=resolver) as fetcher, \
-            Browser(settings, resolver=resolver) as browser:
+            shared(settings, resolver=resolver) as browser:
         yield from _Scheduler(targets, settings, fetcher, adapters or registry, paused,
                               max(read_ahead, 1), browser).run()
 
@@ -110,7 +111,8 @@ def check_browser(fetcher: Fetcher, browser: Browser, target: Target, lookup: Lo
             expects = getattr(adapter, "browser_expects", None)
             page, seen = browser.render(target, page, visit.deadline,
                                         getattr(adapter, "browser_ready", None), visit.cookies,
-                                        expects(target) if expects else None)
+                                        expects(target) if expects else None,
+                                        getattr(adapter, "browser_warm", False))
             visit.last = page
         finding = _judged(adapter, target, page)
     except FetchError as exc:

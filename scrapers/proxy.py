@@ -9,8 +9,10 @@ HTTPS and WebSockets come as CONNECT tunnels; plain HTTP as absolute-URI request
 one per connection (`Connection: close`) so a reused client connection cannot carry a request
 for another host to the first one's server.
 
-One session per listing: a listener of its own, so the bytes it moves are counted against that
-listing's budget and deadline, and closing it cuts every connection the page still holds. A
+One session per listing at a time: a listener of its own, so the bytes it moves are counted
+against that listing's budget and deadline, and closing it cuts every connection the page still
+holds. A browser tab kept for the next listing (a warm session) keeps its session and `rearm`s
+it: the last listing's connections are cut and its counts start again. A
 session made with `refuse_all` answers 403 to everything: the browser-wide proxy, which only
 Chromium's own background requests should ever reach.
 """
@@ -76,6 +78,17 @@ class Session:
         self._acceptor = threading.Thread(target=self._accept, daemon=True,
                                           name=f"proxy-{self.port}")
         self._acceptor.start()
+
+    def rearm(self, budget: int | None, deadline: float | None) -> None:
+        """Serve the next listing: cut every connection still open, start the counts again."""
+        with self._lock:
+            sockets = list(self._sockets)
+            self.budget, self.deadline = budget, deadline
+            self.bytes, self.over_budget, self.connections = 0, False, 0
+            self.refused, self.allowed = [], []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     @property
     def server(self) -> str:

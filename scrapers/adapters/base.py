@@ -70,6 +70,11 @@ class Adapter:
     # The browser route stops waiting once this CSS selector is in the DOM (else when the
     # network is idle, or at the deadline).
     browser_ready: str | None = None
+    # The browser route renders this marketplace's listings one after another in a kept tab
+    # (browser._Tab: cookies and storage forgotten between listings, its renderer and compiled
+    # scripts kept), instead of a fresh context each: about a third of the CPU for a
+    # script-heavy app shell (bench/README.md).
+    browser_warm = False
 
     def check(self, target: Target, fetch) -> Finding:
         """Fetch the listing page and judge it."""

@@ -22,6 +22,7 @@ class Lazada(Adapter):
     """lazada.vn: `/products/<slug>-i<item>-s<sku>.html`."""
 
     name = "lazada"
+    browser_warm = True  # an app of heavy scripts, shown listing after listing
 
     def page_data(self, html: str, signals: Signals) -> Finding | None:
         """Stock from the SKUs of the embedded module JSON."""

@@ -31,6 +31,7 @@ class Shopee(ApiAdapter):
     """shopee.vn: `/<slug>-i.<shop>.<item>` and `/product/<shop>/<item>`."""
 
     name = "shopee"
+    browser_warm = True  # an app of heavy scripts, shown listing after listing
 
     def api_url(self, target: Target) -> str | None:
         """`/api/v4/item/get?shopid=&itemid=` on the listing's host."""

@@ -16,3 +16,4 @@ class TikTok(Adapter):
     """shop.tiktok.com: `/view/product/<id>` (and `/<region>/pdp/…/<id>`)."""
 
     name = "tiktok"
+    browser_warm = True  # an app of heavy scripts, shown listing after listing

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -42,9 +43,13 @@ def shop():
 
 
 @pytest.fixture(scope="module")
-def route():
-    """A fetcher and one browser for the whole module."""
+def route(shop):
+    """A fetcher and one browser for the whole module, the browser started (on a loaded
+    machine Chromium's start alone can take most of a test listing's few seconds)."""
     with Fetcher(SETTINGS) as fetcher, Browser(SETTINGS) as browser:
+        with Fetcher(replace(SETTINGS, total_timeout=60.0)) as patient:
+            engine.check(patient, listing(shop, "/tra-sen-i.123.456", adapter="generic"),
+                         registry, browser=browser)
         yield fetcher, browser
 
 
@@ -165,13 +170,63 @@ def test_a_page_that_never_settles_gets_an_answer_within_the_deadline(route, sho
     assert time.monotonic() - started < SETTINGS.total_timeout + 1
 
 
-def test_a_page_that_eats_memory_does_not_stop_the_run(route, shop):
+@pytest.mark.parametrize("adapter", ["generic", "shopee"])  # a fresh tab, a warm one
+def test_a_page_that_eats_memory_does_not_stop_the_run(route, shop, adapter):
     shop.page("/hog-i.123.456", shell(
         "const hog = []; while (true) { hog.push(new Array(1e5).fill({a: Math.random()})); }"))
-    result = check(route, listing(shop, "/hog-i.123.456", adapter="generic"))
+    result = check(route, listing(shop, "/hog-i.123.456", adapter=adapter))
     assert (result.verdict, result.evidence["rule"]) == ("unknown", "fetch-browser_crashed")
     after = check(route, listing(shop, "/tra-sen-i.123.456"))
     assert after.verdict == "active"
+
+
+# What a page finds stored, then stores: a cookie, local and session storage, an IndexedDB.
+MEMO = """
+(async () => {
+  const found = () => Promise.resolve(indexedDB.databases()).then(dbs => [
+    document.cookie, localStorage.getItem('k'), sessionStorage.getItem('k'),
+    dbs.map(db => db.name).join(',')].join('|'));
+  const before = await found();
+  document.cookie = 'k=1; path=/';
+  localStorage.setItem('k', '1');
+  sessionStorage.setItem('k', '1');
+  await new Promise(done => { indexedDB.open('memo').onsuccess = done; });
+  document.getElementById('main').innerHTML =
+    '<p id="before">' + before + '</p><p id="after">' + (await found()) + '</p>';
+})();
+"""
+
+
+def rendered(route, target: Target) -> tuple[str, dict]:
+    """The DOM the browser route hands the adapter, and what the browser saw."""
+    fetcher, browser = route
+    visit = fetcher.visit(target)
+    try:
+        page, seen = browser.render(target, visit(target.url), visit.deadline, "#after",
+                                    visit.cookies, warm=registry(target.adapter).browser_warm)
+    finally:
+        visit.close()
+    return page.text(), seen
+
+
+def test_a_warm_tab_carries_nothing_a_page_stored_to_the_next_listing(route, shop):
+    shop.page("/memo-i.123.456", shell(MEMO))
+    target = listing(shop, "/memo-i.123.456")  # Shopee's adapter asks for a warm tab
+    first, seen = rendered(route, target)
+    assert seen["warm"]
+    assert '<p id="after">k=1|1|1|memo</p>' in first  # the page did store all four
+    for _ in range(2):
+        again, seen_again = rendered(route, target)
+        assert seen_again["warm"]
+        assert '<p id="before">|||</p>' in again, again
+    fresh, seen_fresh = rendered(route, listing(shop, "/memo-i.123.456", adapter="generic"))
+    assert not seen_fresh["warm"] and '<p id="before">|||</p>' in fresh
+
+
+def test_a_warm_tab_counts_each_listings_bytes_on_its_own(route, shop):
+    counts = [check(route, listing(shop, "/tra-sen-i.123.456")).evidence["browser"]["bytes"]
+              for _ in range(3)]
+    assert counts[0] > 0 and max(counts) < 1.5 * min(counts), counts
 
 
 def test_robots_keep_the_browser_off_a_listing(shop):
@@ -260,3 +315,35 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def _browsers() -> int:
+    """Chromiums this process started, told apart by the marker on their command line."""
+    markers = set()
+    for pid in descendants():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                words = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        markers.update(w for w in words if w.startswith(b"--ocop-browser="))
+    return len(markers)
+
+
+def test_runs_at_the_same_time_in_one_process_share_one_browser(shop):
+    """A web process without Redis runs each check it starts in a thread of its own."""
+    config = replace(SETTINGS, total_timeout=30.0)
+    targets = [listing(shop, f"/tra-sen-i.123.{item}", key=n)
+               for n, item in enumerate(["456", "457", "456", "457"])]
+    before = _browsers()
+    seen, verdicts = [], []
+    runs = [threading.Thread(target=lambda: verdicts.extend(
+        r.verdict for r in engine.check_many(targets, config))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    while any(run.is_alive() for run in runs):
+        seen.append(_browsers() - before)
+        time.sleep(0.05)
+    assert sorted(verdicts) == ["active"] * 4 + ["out_of_stock"] * 4
+    assert max(seen) == 1
+    assert _browsers() == before  # closed with the last run
