@@ -6,9 +6,11 @@ How one listing is read (`Browser.render`, called from an engine thread):
     politeness ticket, redirects followed hop by hop within the marketplace's hosts, every
     address vetted, size and time capped — the same code, so the same status chain and the same
     refusals. Only a 2xx HTML answer goes on to the browser; anything else is judged as it came.
- 2. The browser thread opens a fresh context (no cookies or storage from other listings, service
-    workers blocked, vi-VN, Asia/Ho_Chi_Minh, a desktop viewport, no downloads) whose proxy is a
-    `proxy.Session` of its own, and navigates to the document's final URL; the navigation is
+ 2. The browser thread opens a tab (`_Tab`: a context with service workers blocked, vi-VN,
+    Asia/Ho_Chi_Minh, a desktop viewport, no downloads, whose proxy is a `proxy.Session` of its
+    own) — a fresh one, or the marketplace's warm tab when its adapter asks (`browser_warm`),
+    which forgot every cookie and storage of its last listing — and navigates to the
+    document's final URL; the navigation is
     answered from the document fetched in step 1. Every other request the page makes goes
     through the session, which vets each address with the guard. Any further top-level
     navigation (a script setting `location`, a link, a pop-up) is stopped and recorded: an
@@ -26,6 +28,7 @@ headers sees Python's client there, not Chromium: not testable here, and a reaso
 marketplace may still wall the browser route.
 
 Threads: Playwright is not thread-safe, so one thread owns the browser and runs an asyncio loop;
+one browser serves every run of the process at the same time (`shared`);
 engine threads submit a coroutine and wait on its future. Up to `settings.browser_pages` pages
 render at once. The browser starts on the first render, is restarted after
 `settings.browser_restart_pages` pages or when the memory of its process tree (PSS, read from
