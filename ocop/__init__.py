@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -111,6 +112,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["rule_text"] = rule_text
     app.jinja_env.filters["localdate"] = local_date
+    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.##")
 
     @app.context_processor
     def inject_user() -> dict:

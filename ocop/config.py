@@ -39,6 +39,11 @@ def defaults(instance_path: str) -> dict:
         "SCRAPER_BACKOFF": 1.0,
         "REMOVAL_CONFIRM_SECONDS": 60,
         "FRESHNESS_DAYS": 45,
+        # A browser check keeps a JPEG of the listing as rendered (at most this size; 0: none).
+        # Those of checks that changed a status, and each listing's latest, are kept; the others
+        # are deleted once this old.
+        "SCREENSHOT_MAX_KB": 250,
+        "SCREENSHOT_RETENTION_DAYS": 90,
         "BREAKER_SHARE": 0.5,  # more than this share blocked or unreachable: degraded
         "BREAKER_MINIMUM": 20,  # ...out of at least this many checks of one marketplace
         "RUN_STALE_SECONDS": 120,  # a run silent this long was left by a stopped process

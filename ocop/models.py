@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -399,6 +400,25 @@ class Check(db.Model):
         Index("ix_checks_listing_at", "listing_id", "at"),
         Index("ix_checks_run_verdict", "run_id", "verdict"),
     )
+
+
+class Screenshot(db.Model):
+    """The listing as the browser route rendered it for one check: a JPEG a person can look at
+    beside the rule that decided. Kept for checks that changed the listing's status and for the
+    listing's latest; the others are pruned after `OCOP_SCREENSHOT_RETENTION_DAYS`
+    (`prune_screenshots`). In the database, so every worker on any machine can store one."""
+
+    __tablename__ = "screenshots"
+
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    changed: Mapped[bool] = mapped_column(default=False)  # its check changed the status
+    media_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_screenshots_listing_at", "listing_id", "at"),)
 
 
 class MonthClose(db.Model):

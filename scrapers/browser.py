@@ -70,6 +70,7 @@ MAX_NAVIGATIONS = 10
 MAX_ORIGINS = 50  # origins a warm tab clears the storage of after a listing
 FORGET_SECONDS = 5.0  # a warm tab that takes longer to forget its listing is closed
 SKIPPED = frozenset({"image", "media", "font"})  # not needed for a verdict
+SCREENSHOT_QUALITIES = (70, 45, 25)  # JPEG qualities tried, best first, until one fits
 RSS_EVERY = 1.0  # seconds between two looks at the browser's memory
 QUIET = 0.25  # seconds without a request in flight after which a page has settled
 QUIET_LONG = 1.0  # the same, when the item data the adapter expects has not come (yet)
@@ -408,7 +409,7 @@ class Browser:
             await _add_cookies(tab.context, cookies, document.final_url)
             opened = time.monotonic()
             rendered, seen = await _Render(tab, target, document, deadline, ready, expects,
-                                           started).run()
+                                           started, self.settings).run()
             seen["seconds"] = {"waiting": round(entered - started, 3),
                                "opening": round(opened - entered, 3), **seen["seconds"]}
             done = True
@@ -572,8 +573,8 @@ class _Render:
     """One listing in a tab: routing, waiting, and what it saw."""
 
     def __init__(self, tab: _Tab, target: Target, document: Page, deadline: float,
-                 ready: str | None, expects, begun: float):
-        self.tab, self.target, self.document = tab, target, document
+                 ready: str | None, expects, begun: float, settings: Settings):
+        self.tab, self.target, self.document, self.settings = tab, target, document, settings
         self.begun = begun  # when the engine thread asked for the page
         self.deadline, self.ready, self.session = deadline, ready, tab.session
         self.page = tab.page
@@ -622,6 +623,7 @@ class _Render:
         if self.session.over_budget:
             raise FetchError("too_large", f"the page moved over {self.session.budget} bytes")
         html = await self._content()
+        shot, shot_note = await self._screenshot()
         if self.reading:
             await asyncio.wait(self.reading, timeout=min(max(self._left(), 0.1), 1.0))
         chain = list(document.chain) + [{"status": 0, "url": url, "by": "script"}
@@ -629,8 +631,10 @@ class _Render:
         rendered = Page(document.url, document.final_url, document.status, chain,
                         {"content-type": "text/html; charset=utf-8"}, html.encode("utf-8"),
                         round(time.monotonic() - self.begun + document.elapsed, 3),
-                        document.attempts, responses=list(self.responses), rendered=True)
+                        document.attempts, responses=list(self.responses), rendered=True,
+                        screenshot=shot)
         return rendered, {
+            "screenshot": shot_note,
             "settled": settled, "warm": self.tab.marketplace is not None,
             "bytes": self.session.bytes, "connections": self.session.connections,
             "refused": self.session.refused[:10],
@@ -728,6 +732,26 @@ class _Render:
                 task.result()
                 return True
         return False
+
+    async def _screenshot(self) -> tuple[bytes | None, dict]:
+        """A JPEG of the viewport within the size cap, and a note on it; never fails the
+        listing: the verdict comes from the DOM, the picture is for a person to look at."""
+        cap = self.settings.screenshot_max_bytes
+        if not cap:
+            return None, {"taken": False, "why": "off"}
+        for quality in SCREENSHOT_QUALITIES:
+            left = self._left() + RESERVE - 0.5
+            if left <= 0:
+                return None, {"taken": False, "why": "no time left"}
+            try:
+                shot = await asyncio.wait_for(
+                    self.page.screenshot(type="jpeg", quality=quality, animations="disabled",
+                                         caret="initial", timeout=left * 1000), left)
+            except Exception as exc:  # noqa: BLE001 - e.g. a renderer too busy to paint
+                return None, {"taken": False, "why": str(exc).splitlines()[0][:200]}
+            if len(shot) <= cap:
+                return shot, {"taken": True, "bytes": len(shot), "quality": quality}
+        return None, {"taken": False, "why": f"over {cap} bytes at quality {quality}"}
 
     async def _content(self) -> str:
         content = asyncio.ensure_future(self.page.content())

@@ -123,7 +123,9 @@ def check_browser(fetcher: Fetcher, browser: Browser, target: Target, lookup: Lo
     finally:
         visit.close()
     extra = {"route": "browser", **({"browser": seen} if seen is not None else {})}
-    return _result(target, visit, finding, error, started, extra)
+    result = _result(target, visit, finding, error, started, extra)
+    result.screenshot = page.screenshot if seen is not None and error is None else None
+    return result
 
 
 def _judged(adapter, target: Target, page: Page) -> Finding:

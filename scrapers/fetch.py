@@ -125,18 +125,16 @@ class Visit:
         self.cookies = RequestsCookieJar()
         self.log: list[dict] = []  # one entry per GET: url, status or error, chain
         self.last: Page | FetchError | None = None
-        self.attempts = 0
+        self.attempts = 0  # requests sent for this listing, robots.txt and retries included
 
     def __call__(self, url: str, *, accept: str | None = None) -> Page:
         """GET `url` (redirects followed within the target's hosts); raises FetchError."""
         try:
             page = self.fetcher.get(url, self, accept=accept)
         except FetchError as exc:
-            self.attempts += exc.attempts
             self.log.append({"url": url, "error": exc.kind, "chain": exc.chain})
             self.last = exc
             raise
-        self.attempts += page.attempts
         self.log.append({"url": url, "status": page.status, "chain": page.chain})
         self.last = page
         return page
@@ -249,6 +247,7 @@ class Fetcher:
         settings = self.settings
         for retry in range(settings.retries + 1):
             tries[0] += 1
+            visit.attempts += 1
             try:
                 return self._once(url, host, visit, accept, limit, truncate)
             except _Transient as failure:

@@ -72,6 +72,9 @@ class Settings:
     browser_restart_pages: int = 200
     browser_max_rss_mb: int = 1024
     browser_js_heap_mb: int = 256
+    # A JPEG of each rendered listing as a person would have seen it, at most this many bytes
+    # (quality lowered until it fits, else none); 0: none taken.
+    screenshot_max_bytes: int = 250_000
 
     def politeness(self, marketplace: str) -> Politeness:
         """The marketplace's own limits, or the defaults."""
@@ -93,6 +96,7 @@ class Page:
     # Rendered by the browser route: the JSON the page's own scripts fetched, (url, parsed).
     responses: list[tuple[str, Any]] = field(default_factory=list)
     rendered: bool = False  # body is the DOM after scripts ran
+    screenshot: bytes | None = None  # rendered: a JPEG of the viewport
 
     @property
     def content_type(self) -> str:
@@ -124,7 +128,9 @@ class FetchError(Exception):
     """A GET that produced no page to judge; `verdict` is what it means for the listing.
 
     `kind`: timeout, connection, status (408/429/5xx that persisted), too_large,
-    too_many_redirects, refused_address, off_site, robots, bad_url; from the browser route:
+    too_many_redirects, refused_address, off_site, robots, robots_unreadable (robots.txt
+    answered 5xx or nothing, here or for another listing a moment ago), bad_url; from the
+    browser route:
     browser_missing (no Chromium at settings.browser_executable), browser_crashed (the page's
     renderer died, e.g. out of memory), browser_failed (the browser could not render the page).
     """
@@ -139,6 +145,7 @@ class FetchError(Exception):
         "off_site": "unknown",
         "bad_url": "unknown",
         "robots": "blocked",
+        "robots_unreadable": "unreachable",
         "browser_missing": "unknown",
         "browser_crashed": "unknown",
         "browser_failed": "unknown",
@@ -181,3 +188,4 @@ class Result:
     verdict: str | None
     evidence: dict
     checked_at: datetime  # UTC, naive
+    screenshot: bytes | None = None  # the browser route's JPEG of the page it judged

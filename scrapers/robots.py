@@ -39,7 +39,8 @@ class Robots:
     def check(self, url: str, load: Callable[[str], Page], timeout: float) -> None:
         """Raise FetchError("robots") if robots.txt disallows `url`; `load` GETs robots.txt.
 
-        A robots.txt that could not be read raises its own FetchError, its detail saying so.
+        A robots.txt that could not be read (5xx, no answer) raises "robots_unreadable", its
+        detail saying why, for RETRY_FAILED seconds.
         """
         parts = urlsplit(url)
         if parts.path == "/robots.txt":
@@ -48,7 +49,8 @@ class Robots:
         entry = self._entry(origin, load, timeout)
         if entry.error is not None:
             error = entry.error
-            raise FetchError(error.kind, f"robots.txt unreadable: {error.detail}", url=url)
+            raise FetchError("robots_unreadable", f"robots.txt unreadable: {error.detail}",
+                             url=url)
         if entry.rules is not None and not entry.rules.can_fetch(url, self.user_agent):
             raise FetchError("robots", f"{origin}/robots.txt disallows {parts.path}", url=url)
 

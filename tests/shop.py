@@ -34,6 +34,10 @@ LIVE = (200, product_page("Chè Bát tiên"))
 SOLD_OUT = (200, product_page("Chè Bát tiên", "OutOfStock"))
 GONE = (404, "<html><body><h1>Không tìm thấy trang</h1></body></html>")
 BLOCKED = (403, "<html><body>Access denied</body></html>")
+# On sale only once its script has run: a plain HTTP client sees an empty app shell.
+SCRIPTED = (200, "<html><head><title>Chè Bát tiên</title></head><body><main id='app'></main>"
+                 "<script>document.getElementById('app').textContent = "
+                 "'Chè Bát tiên Hướng Tâm 150.000 ₫ Thêm vào giỏ hàng';</script></body></html>")
 DOWN = (503, "<html><body>Service unavailable</body></html>")
 
 

@@ -14,7 +14,7 @@ from ocop.extensions import db
 from ocop.models import Listing, utcnow
 
 from .conftest import PASSWORD
-from .shop import FAST, LIVE, add_listings
+from .shop import FAST, LIVE, SCRIPTED, add_listings
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
@@ -146,7 +146,26 @@ def test_check_a_listing_and_watch_its_status_change(page, app, shop):
     expect(row).to_contain_text("Đang bán")  # the listings block refreshed itself
     assert page.evaluate("window.marker") == "same page"
     page.click(f"#listing-{key} a[href='/listings/{key}']")
-    expect(page.locator("#evidence")).to_contain_text("150.000 ₫")
+    expect(page.locator("#listing")).to_contain_text("150.000 ₫")
+    expect(page.locator("#evidence")).to_contain_text("Trang được đọc trực tiếp")
+
+
+def test_a_listing_checked_in_the_browser_shows_its_screenshot_and_evidence_in_words(page, app,
+                                                                                    shop):
+    expect = sync_api.expect
+    (key,) = add_listings(app, shop, [SCRIPTED])  # an app shell until its script ran
+    page.goto(f"/listings/{key}")
+    page.click("#check-in-browser")
+    expect(page.locator(".run-progress")).to_contain_text("Hoàn tất", timeout=60_000)
+    expect(page.locator("#listing-status")).to_contain_text("Đang bán")  # refreshed itself
+    evidence = page.locator("#evidence")
+    expect(evidence).to_contain_text("Trang được mở bằng trình duyệt như người mua.")
+    expect(evidence.locator("details.technical")).not_to_have_attribute("open", "")
+    picture = evidence.locator("figure.screenshot img")
+    expect(picture).to_be_visible()
+    picture.scroll_into_view_if_needed()
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [1366, 900]
 
 
 def test_public_look_up_on_a_phone(browser, live_server, watch):

@@ -9,7 +9,7 @@ import pytest
 from ocop.extensions import db
 from ocop.models import CheckRun, Marketplace
 from tests.helpers import HTMX, assert_fragment, assert_full_page, soup
-from tests.shop import BLOCKED, FAST, LIVE, add_listings
+from tests.shop import BLOCKED, FAST, LIVE, SCRIPTED, add_listings
 
 
 @pytest.fixture
@@ -125,11 +125,6 @@ def test_a_listing_never_verified_shows_what_its_check_saw(app, shop, officer):
     assert "Quá hạn xác minh" not in status.text  # added today: not stale yet
 
 
-SCRIPTED = (200, "<html><head><title>Chè Bát tiên</title></head><body><main id='app'></main>"
-                 "<script>document.getElementById('app').textContent = "
-                 "'Chè Bát tiên Hướng Tâm 150.000 ₫ Thêm vào giỏ hàng';</script></body></html>")
-
-
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
                     reason="Debian's chromium is not installed")
 def test_an_officer_checks_a_listing_again_in_the_browser(app, shop, officer):
@@ -145,6 +140,17 @@ def test_an_officer_checks_a_listing_again_in_the_browser(app, shop, officer):
     with app.app_context():
         assert db.session.get(CheckRun, run_id).fetch == "browser"
     assert "đọc trang bằng: Trình duyệt" in officer.get(f"/checks/{run_id}").text
-    status = assert_full_page(officer.get(f"/listings/{key}"), "listing").find(id="listing-status")
-    assert "Đang bán" in status.text
+    page = assert_full_page(officer.get(f"/listings/{key}"), "listing")
+    assert "Đang bán" in page.find(id="listing-status").text
+    evidence = page.find(id="evidence")
+    assert "Trang được mở bằng trình duyệt như người mua." in evidence.text
+    assert evidence.find("details", class_="technical").summary.text == "Chi tiết kỹ thuật"
+    picture = evidence.select_one("figure.screenshot img")["src"]
+    shot = officer.get(picture)
+    assert shot.mimetype == "image/jpeg" and shot.data[:3] == b"\xff\xd8\xff"
+    assert shot.headers["Cache-Control"] == "private, max-age=86400"
+    run_page = assert_full_page(officer.get(f"/checks/{run_id}"), "run-checks")
+    assert run_page.select_one("td a.thumbnail img")["src"] == picture
     assert officer.post(f"/checks/listings/{key}", data={"fetch": "ftp"}).status_code == 400
+    officer.post("/logout")
+    assert officer.get(picture).status_code == 302  # signed out: to the sign-in page

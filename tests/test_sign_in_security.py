@@ -77,8 +77,9 @@ def test_ten_wrong_passwords_lock_the_account_even_against_the_right_one(client,
 
 @pytest.mark.parametrize("app_overrides", [{"SIGN_IN_LIMIT_ACCOUNT": "3 per 5 seconds"}])
 def test_a_lockout_ends_by_itself(client, app_overrides):
-    first = time.monotonic()
-    for _ in range(3):
+    sign_in(client, "officer@example.vn", "sai")
+    first = time.monotonic()  # after the failure was counted, however long hashing took
+    for _ in range(2):
         sign_in(client, "officer@example.vn", "sai")
     assert sign_in(client, "officer@example.vn").status_code == 429
     time.sleep(max(0.0, first + 5.2 - time.monotonic()))  # the first failure has aged out

@@ -15,6 +15,7 @@ from scrapers.model import Result
 
 from ..extensions import db
 from ..models import Check, CheckRun, Listing, utcnow
+from . import screenshots
 
 ONLINE = ("active", "out_of_stock")
 
@@ -69,7 +70,7 @@ def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str]
                   select(Listing.id, Listing.status, Listing.verified_at, Listing.last_online_at,
                          Listing.removal_seen_at).where(Listing.id.in_(keys)))}
     counts: Counter = Counter()
-    checks, listings = [], []
+    checks, listings, shots = [], [], {}
     for result in results:
         counts[result.verdict] += 1
         state = states.get(result.target.key)
@@ -85,10 +86,13 @@ def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str]
                        "status_after": after.status, "evidence": result.evidence})
         listings.append({"key": result.target.key, "verdict": result.verdict, "at": at,
                          "evidence": result.evidence, **after.__dict__})
+        if result.screenshot:
+            shots[result.target.key] = (result.screenshot, at, after.status != state.status)
     if checks:
         connection = db.session.connection()  # plain executemany: no ORM bookkeeping per row
         connection.execute(insert(Check.__table__), checks)
         connection.execute(_UPDATE, listings)
+        screenshots.store(connection, run_id, phase, shots)
     values = {"heartbeat_at": utcnow()}
     if counts[None]:
         values["paused"] = CheckRun.paused + counts[None]

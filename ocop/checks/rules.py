@@ -27,6 +27,8 @@ RULES = {
     "fetch-connection": _l("Không kết nối được tới sàn"),
     "fetch-status": _l("Sàn báo lỗi tạm thời nhiều lần liền"),
     "fetch-robots": _l("robots.txt của sàn không cho kiểm tra trang này"),
+    "fetch-robots_unreadable": _l("Không đọc được robots.txt của sàn (sàn lỗi hoặc không trả "
+                                  "lời) nên chưa mở trang gian hàng"),
     "fetch-refused_address": _l("Địa chỉ nội bộ hoặc bị cấm: không truy cập"),
     "fetch-off_site": _l("Bị chuyển ra ngoài tên miền của sàn"),
     "fetch-too_large": _l("Trang quá lớn"),

@@ -19,7 +19,7 @@ from scrapers.model import Result
 from ..dashboard import months
 from ..extensions import db
 from ..models import Check, CheckRun, Listing, Marketplace, User, utcnow
-from . import scope
+from . import scope, screenshots
 from .record import record
 from .settings import engine_settings
 
@@ -156,6 +156,7 @@ def finish(run_id: int) -> CheckRun:
     run.state = "done"
     run.finished_at = run.heartbeat_at = utcnow()
     db.session.commit()
+    screenshots.prune(run.finished_at)
     close_months()
     return run
 

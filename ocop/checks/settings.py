@@ -50,6 +50,7 @@ def engine_settings(concurrency: int | None = None, workers: int = 1) -> Setting
         robots=bool(config["SCRAPER_ROBOTS"]),
         polite=bool(config["SCRAPER_POLITE"]),
         concurrency=concurrency or int(config["SCRAPER_CONCURRENCY"]),
+        screenshot_max_bytes=int(config["SCREENSHOT_MAX_KB"]) * 1024,
         marketplaces={slug: Politeness(max(1, n // workers), interval * workers)
                       for slug, n, interval in rows},
     )

@@ -1,18 +1,18 @@
 """Check runs on the web: start one (all due, a marketplace, a product, a listing), watch its
 progress on a self-polling component, and read each run's checks."""
 
-from flask import Blueprint, abort, redirect, request, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from scrapers.model import FETCH_METHODS
 
 from ..extensions import db
 from ..listings.views import get_listing
-from ..models import LISTING_STATUSES, Check, CheckRun
+from ..models import LISTING_STATUSES, Check, CheckRun, Screenshot
 from ..products.views import get_product
 from ..web import page_arg, page_number, partial, render, role_required
-from . import dispatch, runner
+from . import dispatch, runner, screenshots
 from .forms import RunForm
 
 bp = Blueprint("checks", __name__, url_prefix="/checks")
@@ -76,6 +76,7 @@ def show(run_id: int):
     args = {"verdict": verdict} if verdict else {}
     return render("checks/show.html", "checks", run=run, progress=runner.progress(run),
                   page=page, verdict=verdict, args=args,
+                  shots=screenshots.taken(check.id for check in page.items),
                   push_url=url_for("checks.show", run_id=run.id, **args, **page_arg(page)))
 
 
@@ -107,3 +108,14 @@ def listing(listing_id: int):
     if fetch is not None and fetch not in FETCH_METHODS:
         abort(400)
     return answer(start("listing", item.id, item.canonical_url, fetch))
+
+
+@bp.get("/screenshots/<int:check_id>.jpg")
+@login_required
+def screenshot(check_id: int):
+    """What the browser saw for one check, to whoever may see its listing."""
+    shot = db.get_or_404(Screenshot, check_id)
+    get_listing(shot.listing_id)
+    response = Response(shot.data, mimetype=shot.media_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"  # a check never changes
+    return response

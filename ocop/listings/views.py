@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..checks import screenshots
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Check, Listing
@@ -85,4 +86,6 @@ def show(listing_id: int):
              .order_by(Check.at.desc(), Check.id.desc()))
     page = db.paginate(query, page=page_number(), per_page=20, error_out=False)
     return render("listings/show.html", "listing", listing=listing, page=page,
+                  shot=screenshots.latest(listing.id),
+                  shots=screenshots.taken(check.id for check in page.items),
                   push_url=url_for("listings.show", listing_id=listing.id, **page_arg(page)))

@@ -83,6 +83,21 @@ def test_what_only_scripts_show_is_read(route, shop, item, verdict, rule):
     if item == "459":  # the script redirect is a hop, never loaded
         assert facts["chain"][-1]["by"] == "script"
         assert not any(path.startswith("/verify") for path in shop.paths())
+    # what a person can look at: a JPEG of the page as rendered, within the cap
+    assert result.screenshot[:3] == b"\xff\xd8\xff"
+    assert len(result.screenshot) <= SETTINGS.screenshot_max_bytes
+    assert facts["browser"]["screenshot"] == {"taken": True, "bytes": len(result.screenshot),
+                                              "quality": 70}
+
+
+def test_a_screenshot_over_the_cap_is_left_out_and_the_verdict_stands(shop):
+    config = replace(SETTINGS, screenshot_max_bytes=500, total_timeout=30.0)
+    result = engine.check_one(listing(shop, "/tra-sen-i.123.456"), config)
+    assert result.verdict == "active" and result.screenshot is None
+    assert result.evidence["browser"]["screenshot"] == {"taken": False,
+                                                        "why": "over 500 bytes at quality 25"}
+    assert engine.check_one(listing(shop, "/tra-sen-i.123.456", fetch="http"),
+                            config).screenshot is None  # the HTTP route takes none
 
 
 def test_the_http_route_cannot_read_the_same_pages(route, shop):
@@ -174,7 +189,10 @@ def test_a_page_that_never_settles_gets_an_answer_within_the_deadline(route, sho
 def test_a_page_that_eats_memory_does_not_stop_the_run(route, shop, adapter):
     shop.page("/hog-i.123.456", shell(
         "const hog = []; while (true) { hog.push(new Array(1e5).fill({a: Math.random()})); }"))
-    result = check(route, listing(shop, "/hog-i.123.456", adapter=adapter))
+    _, browser = route
+    with Fetcher(replace(SETTINGS, total_timeout=30.0)) as patient:  # time to run out of heap
+        result = engine.check(patient, listing(shop, "/hog-i.123.456", adapter=adapter),
+                              registry, browser=browser)
     assert (result.verdict, result.evidence["rule"]) == ("unknown", "fetch-browser_crashed")
     after = check(route, listing(shop, "/tra-sen-i.123.456"))
     assert after.verdict == "active"

@@ -433,6 +433,7 @@ def test_robots_unreachable_disallows_for_now(server):
             assert caught.value.verdict == "unreachable"
     paths = [request.path for request, _ in server.log]
     assert paths == ["/robots.txt", "/robots.txt"]  # one fetch (two tries), then remembered
+    assert visit.attempts == 2  # what was sent: nothing more for the second GET
 
 
 def test_robots_fetched_once_for_many_threads(server):
