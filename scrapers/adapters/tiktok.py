@@ -7,7 +7,16 @@ On the browser route the same rules read the rendered DOM: the product's name, p
 "Mua ngay"/"Thêm vào giỏ hàng" or "Hết hàng", a "Sản phẩm không tồn tại"-like notice, or a
 slider captcha ("Kéo thanh trượt để xác minh") or login prompt. That TikTok Shop's pages show
 these phrases is assumed from what shoppers see, not verified from here.
+
+Listing URLs (DOMAIN.md): `/view/product/<id>` with its `region` and `locale` parameters (kept),
+and the `/<region>/pdp/<slug>/<id>` form. Share links: the app's "Chia sẻ" button gives
+`https://vt.tiktok.com/<code>/` (and, from older apps and outside Asia, `vm.tiktok.com`); public
+link-expander code shows both answering with a redirect to the full www.tiktok.com URL. For a
+product that is assumed to be one of the listing URLs above; a shared video or profile is not
+a listing, and is refused as such.
 """
+
+import re
 
 from scrapers.adapters.base import Adapter
 
@@ -16,3 +25,12 @@ class TikTok(Adapter):
     """shop.tiktok.com: `/view/product/<id>` (and `/<region>/pdp/…/<id>`)."""
 
     name = "tiktok"
+    item_patterns = (
+        re.compile(r"^/view/product/(?P<item>\d+)/?$"),
+        re.compile(r"^/(?:[a-z]{2}/)?pdp/(?:[^/]+/)?(?P<item>\d+)/?$"),
+    )
+    item_params = frozenset({"region", "locale"})
+    share_hosts = frozenset({"vt.tiktok.com", "vm.tiktok.com"})
+
+
+ADAPTER = TikTok()
