@@ -80,3 +80,17 @@ def test_each_marketplace_module_carries_its_own_url_shapes(name):
     assert module.__name__.startswith("scrapers.adapters.") and module.ADAPTER is adapter
     assert "item_patterns" in vars(type(adapter)) and "item_params" in vars(type(adapter))
     assert not any(hasattr(identity, old) for old in ("ADAPTERS", "ITEM_PATTERNS", "ITEM_PARAMS"))
+
+
+def test_the_new_modules_share_links_are_followed(cho_que, server):
+    from scrapers.share import ShareResolver, share_adapter
+    from tests.scrapers.conftest import Names, settings
+
+    server.expect_request("/k9").respond_with_data("", status=302, headers={
+        "Location": f"http://choque.test:{server.port}/mat-hang/77?mau=do&ref=zalo"})
+    link = f"http://s.choque.test:{server.port}/k9"
+    assert share_adapter(link) is cho_que
+    names = Names({"s.choque.test": "127.0.0.1", "choque.test": "127.0.0.1"})
+    with ShareResolver(settings(), resolver=names) as shares:
+        found = shares.resolve(link, cho_que, {f"choque.test:{server.port}"})
+    assert found.listing.canonical == f"http://choque.test:{server.port}/mat-hang/77?mau=do"
