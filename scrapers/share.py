@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from .adapters import ADAPTERS
+from . import adapters as registry
 from .adapters.base import HTML_ACCEPT, HTML_TYPES, Adapter
 from .extract import redirect_hints
 from .fetch import REDIRECTS, Deadline, Fetcher, next_hop
@@ -86,7 +86,8 @@ def share_adapter(url: str, adapters: Iterable[Adapter] | None = None) -> Adapte
     name = host_name(url)
     if not name:
         return None
-    return next((a for a in adapters or ADAPTERS.values() if name in a.share_hosts), None)
+    return next((a for a in adapters or registry.ADAPTERS.values() if name in a.share_hosts),
+                None)
 
 
 class ShareResolver:
@@ -99,7 +100,8 @@ class ShareResolver:
 
     def __init__(self, settings: Settings, *, resolver: Resolver | None = None,
                  timeout: float = TIMEOUT, budget: float | None = None, workers: int = 1):
-        shares = {f"share:{name}": Politeness(max(workers, 1), INTERVAL) for name in ADAPTERS}
+        shares = {f"share:{name}": Politeness(max(workers, 1), INTERVAL)
+                  for name in registry.ADAPTERS}
         self.settings = replace(
             settings, robots=False, max_redirects=MAX_HOPS, total_timeout=timeout,
             retries=min(settings.retries, RETRIES), backoff=min(settings.backoff, 0.5),

@@ -52,6 +52,9 @@ def validate(path: str | Path, name: str | None = None) -> Plan:
         plan.refuse(Problem(exc.sheet or name or Path(path).name, exc.row, "", "", str(exc)))
     except TooManyProblems:
         pass  # plan.stopped tells the report
+    # A row held back for its share link reports late: put every problem back in file order.
+    order = {sheet: n for n, sheet in enumerate(plan.sheets)}
+    plan.problems.sort(key=lambda p: (order.get(p.sheet, len(order)), p.row or 0))
     return plan
 
 
