@@ -4,7 +4,11 @@ Assumption from public scrapers: `window.pageData` / `__moduleData__` hold `skuI
 with a `stock` count and `price.salePrice`, and `product.title`; a page without them says
 nothing here. Slider captcha ("punish") pages are caught by the shared challenge markers.
 On the browser route the rendered DOM still carries those inline scripts, and what the page's
-scripts draw (stock and walls in text) is read by the shared rules; not verified live.
+scripts draw (stock and walls in text) is read by the shared rules; not verified live. A script
+redirect to the punish page is a hop of the chain (blocked, captcha). As for TikTok Shop, no
+`browser_ready` selector or `browser_expects` test: Lazada's element names and the endpoints its
+scripts call are not publicly known here, so the route waits for a quiet network (imitated in
+tests/scrapers/test_browser_marketplaces.py, where the HTTP route sees only an empty shell).
 
 Listing URLs (DOMAIN.md): `/products/<slug>-i<item>-s<sku>.html` and `/products/pdp-i<id>.html`;
 the id is the item number, the SKU and every query parameter dropped. Share links: the app's

@@ -6,7 +6,12 @@ unknown, and whatever schema.org data or phrases the page does carry are read.
 On the browser route the same rules read the rendered DOM: the product's name, price and
 "Mua ngay"/"Thêm vào giỏ hàng" or "Hết hàng", a "Sản phẩm không tồn tại"-like notice, or a
 slider captcha ("Kéo thanh trượt để xác minh") or login prompt. That TikTok Shop's pages show
-these phrases is assumed from what shoppers see, not verified from here.
+these phrases is assumed from what shoppers see, not verified from here. No `browser_ready`
+selector and no `browser_expects` test are declared: the real page's element names and data
+endpoints are not publicly known, so the route waits for the page's network to go quiet before
+reading it (tests/scrapers/test_browser_marketplaces.py imitates such a page: an empty shell
+over HTTP, which stays `unknown` there, and the product, "Hết hàng", the not-found notice or the
+slider captcha once its script ran).
 
 Listing URLs (DOMAIN.md): `/view/product/<id>` with its `region` and `locale` parameters (kept),
 and the `/<region>/pdp/<slug>/<id>` form. Share links: the app's "Chia sẻ" button gives
