@@ -52,10 +52,27 @@ def validate(path: str | Path, name: str | None = None) -> Plan:
         plan.refuse(Problem(exc.sheet or name or Path(path).name, exc.row, "", "", str(exc)))
     except TooManyProblems:
         pass  # plan.stopped tells the report
-    # A row held back for its share link reports late: put every problem back in file order.
-    order = {sheet: n for n, sheet in enumerate(plan.sheets)}
-    plan.problems.sort(key=lambda p: (order.get(p.sheet, len(order)), p.row or 0))
+    plan.problems = in_file_order(plan.problems, plan.sheets)
     return plan
+
+
+def in_file_order(problems: list[Problem], sheets: list[str]) -> list[Problem]:
+    """Row problems put back in file order, since a row held back for its share link reports
+    late; a problem of a whole sheet or file (no row) stays where it was found."""
+    order = {sheet: n for n, sheet in enumerate(sheets)}
+
+    def ordered(run: list[Problem]) -> list[Problem]:
+        return sorted(run, key=lambda p: (order.get(p.sheet, len(order)), p.row))
+
+    result: list[Problem] = []
+    run: list[Problem] = []
+    for problem in problems:
+        if problem.row is None:
+            result += ordered(run) + [problem]
+            run = []
+        else:
+            run.append(problem)
+    return result + ordered(run)
 
 
 class Row:
