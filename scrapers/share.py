@@ -138,7 +138,11 @@ class ShareResolver:
         def end(outcome: str, last: str, detail: str) -> Resolution:
             return Resolution(outcome, url, None, last, detail, tuple(chain))
 
-        current, seen = url, set()
+        try:  # "s.shopee.vn/x" typed without its scheme: relative redirects need one
+            current = split_host(url)[0].geturl()
+        except UrlError:
+            current = url
+        seen: set[str] = set()
         for _ in range(MAX_HOPS + 1):
             try:
                 parts, host = split_host(current)
