@@ -1,10 +1,14 @@
 """Settings: defaults here, overridden by OCOP_* environment variables and the caller."""
 
+import ipaddress
+import re
 import secrets
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from .text import fold
 
 
 def defaults(instance_path: str) -> dict:
@@ -37,6 +41,13 @@ def defaults(instance_path: str) -> dict:
         "SCRAPER_TOTAL_TIMEOUT": 60.0,
         "SCRAPER_RETRIES": 3,
         "SCRAPER_BACKOFF": 1.0,
+        # Share links ("Chia sẻ" buttons: s.shopee.vn/…) are followed to their listing when one is
+        # entered: seconds one link may take; for an import, links followed at once and the
+        # seconds all of one file's links may take together (kept under gunicorn's 30 s).
+        "SHARE_TIMEOUT": 8.0,
+        "IMPORT_SHARE_WORKERS": 4,
+        "IMPORT_SHARE_SECONDS": 20.0,
+        "SCRAPER_RESOLVER": None,  # tests only: a getaddrinfo-like callable for the guard
         "REMOVAL_CONFIRM_SECONDS": 60,
         "FRESHNESS_DAYS": 45,
         # A browser check keeps a JPEG of the listing as rendered (at most this size; 0: none).
@@ -50,6 +61,28 @@ def defaults(instance_path: str) -> dict:
         "REDIS_URL": "",  # set: runs are split into jobs for `ocop worker` processes
         "RQ_QUEUE": "ocop-checks",
     }
+
+
+VERSION = "0.1"
+
+
+def user_agent(config) -> str:
+    """A User-Agent that names the operator, so a marketplace knows whom to ask."""
+    if config["SCRAPER_USER_AGENT"]:
+        return config["SCRAPER_USER_AGENT"]
+    province = fold(config["PROVINCE"]).replace("dd", "d").title()  # header values are ASCII
+    contact = f"; +{config['SCRAPER_CONTACT']}" if config["SCRAPER_CONTACT"] else ""
+    return (f"OCOPListingTracker/{VERSION} (OCOP listing verification for {province} "
+            f"province{contact})")
+
+
+def allowed_networks(value) -> tuple[str, ...]:
+    """OCOP_SCRAPER_ALLOWED_NETWORKS as a tuple; a list or a comma/space separated string."""
+    items = value if isinstance(value, list | tuple) else re.split(r"[,\s]+", str(value or ""))
+    networks = tuple(item for item in items if item)
+    for network in networks:
+        ipaddress.ip_network(network, strict=False)  # a typo fails loudly at start, not later
+    return networks
 
 
 def load(app, overrides: dict | None) -> None:

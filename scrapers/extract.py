@@ -77,6 +77,8 @@ _JSONLD = re.compile(
     r"<script\b[^<>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^<>]*>", re.I)
 _SCRIPT_END = re.compile(r"</script\s*>", re.I)
 _META = re.compile(r"<meta\b[^<>]*>", re.I)
+_LINK = re.compile(r"<link\b[^<>]*>", re.I)
+_REFRESH_URL = re.compile(r"^\s*\d*(?:\.\d*)?\s*[;,]\s*url\s*=\s*(\S.*)$", re.I)
 _ITEMPROP = re.compile(r"<[a-z][a-z0-9]*\b[^<>]*\bitemprop\s*=[^<>]*>([^<]*)", re.I)
 _ITEMTYPE_PRODUCT = re.compile(
     r"\bitemtype\s*=\s*[\"']?https?://schema\.org/(?:Product|ProductGroup|IndividualProduct)\b",
@@ -355,6 +357,25 @@ def _meta(html: str) -> dict[str, str]:
         if key and "content" in attrs:
             meta.setdefault(key, attrs["content"].strip())
     return meta
+
+
+def redirect_hints(html: str) -> tuple[str | None, str | None, str | None]:
+    """Where a page says it really is: (meta refresh URL, canonical link, og:url), as written
+    (relative or absolute), each None when absent. Regular expressions, as for `structured`."""
+    refresh = None
+    for tag in _META.findall(html):
+        attrs = _attrs(tag)
+        if attrs.get("http-equiv", "").lower() == "refresh":
+            if match := _REFRESH_URL.search(attrs.get("content", "")):
+                refresh = match.group(1).strip().strip("\"'")
+            break
+    canonical = None
+    for tag in _LINK.findall(html):
+        attrs = _attrs(tag)
+        if "canonical" in attrs.get("rel", "").lower().split() and attrs.get("href"):
+            canonical = attrs["href"].strip()
+            break
+    return refresh or None, canonical, _meta(html).get("og:url") or None
 
 
 def _microdata(html: str) -> dict:

@@ -176,11 +176,13 @@ class Fetcher:
         return Visit(self, target, ticket)
 
     def get(self, url: str, visit: Visit, *, accept: str | None = None, limit: int | None = None,
-            truncate: bool = False, robots: bool = True) -> Page:
+            truncate: bool = False, robots: bool = True, follow: bool = True) -> Page:
         """GET `url`, following redirects by hand; every hop is vetted, logged and polite.
 
         `limit` caps the decoded body (settings.max_bytes): beyond it FetchError("too_large"),
-        or with `truncate` the body is cut there. `attempts` counts the requests sent.
+        or with `truncate` the body is cut there. `attempts` counts the requests sent. With
+        `follow` False a redirect is returned as it came (its `location` header), for a caller
+        that decides hop by hop where to go next (`share.ShareResolver`).
         """
         started = time.monotonic()
         chain: list[dict] = []
@@ -195,7 +197,7 @@ class Fetcher:
                 answer = self._retrying(current, host, visit, accept, tries,
                                         limit or self.settings.max_bytes, truncate)
                 chain.append({"status": answer.status, "url": current})
-                if answer.location is None:
+                if answer.location is None or not follow:
                     return Page(url, current, answer.status, chain, answer.headers, answer.body,
                                 round(time.monotonic() - started, 3), tries[0])
                 if hop == self.settings.max_redirects:

@@ -1,15 +1,16 @@
 """Who a listing URL points at: its host, its canonical form and the marketplace's item id.
 
-The patterns follow the URL shapes in DOMAIN.md. A marketplace is known by its adapter name;
-which hosts it serves is data the caller passes in, never a constant here.
+The generic machinery only: taking a URL apart, dropping tracking parameters, the canonical
+form. What a marketplace's listing URLs look like (the patterns that find the item id, the
+query parameters that belong to the item) is declared by its adapter, in its own module under
+`scrapers/adapters/`, and `parse` asks the adapter for it. Which hosts a marketplace serves is
+data the caller passes in, never a constant here.
 """
 
 import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
-
-ADAPTERS = ("generic", "shopee", "lazada", "tiki", "tiktok", "sendo", "postmart", "voso")
 
 # Query parameters that only track where a click came from.
 TRACKING_PREFIXES = ("utm_",)
@@ -19,34 +20,6 @@ TRACKING_PARAMS = frozenset(
      "trafficFrom", "laz_trackid", "_branch_match_id", "_branch_referrer", "share_app_id",
      "share_link_id", "u_code", "tt_from", "sec_user_id"}
 )
-
-# Per adapter: the patterns that find the item id in a path, and the query parameters that
-# belong to the item (all others are dropped). None means "keep every non-tracking parameter".
-ITEM_PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
-    "shopee": (
-        re.compile(r"^/(?:[^/]*-)?i\.(?P<shop>\d+)\.(?P<item>\d+)/?$"),
-        re.compile(r"^/product/(?P<shop>\d+)/(?P<item>\d+)/?$"),
-    ),
-    "lazada": (re.compile(r"^/products/(?:[^/]*-)?i(?P<item>\d+)(?:-s\d+)?\.html$"),),
-    "tiki": (re.compile(r"^/(?:[^/]*-)?p(?P<item>\d+)\.html$"),),
-    "tiktok": (
-        re.compile(r"^/view/product/(?P<item>\d+)/?$"),
-        re.compile(r"^/(?:[a-z]{2}/)?pdp/(?:[^/]+/)?(?P<item>\d+)/?$"),
-    ),
-    "sendo": (re.compile(r"^/(?:[^/]*-)?(?P<item>\d+)\.html$"),),
-    "postmart": (re.compile(r"^/p/(?:[^/]*-)?(?P<item>[A-Za-z0-9]+)\.html$"),),
-    "voso": (re.compile(r"^/(?:[^/]*-)?p(?P<item>\d+)\.html$"),),
-}
-ITEM_PARAMS: dict[str, frozenset[str] | None] = {
-    "shopee": frozenset(),
-    "lazada": frozenset(),
-    "tiki": frozenset({"spid"}),
-    "tiktok": frozenset({"region", "locale"}),
-    "sendo": frozenset(),
-    "postmart": frozenset(),
-    "voso": frozenset(),
-    "generic": None,
-}
 
 
 class UrlError(ValueError):
@@ -109,27 +82,40 @@ def _ipv6_literal(address: str) -> str:
     return f"[{text}]"
 
 
-def parse(url: str, adapter: str) -> ListingUrl:
-    """Canonicalise `url` for `adapter` and find its item id; raises UrlError."""
+def parse(url: str, adapter) -> ListingUrl:
+    """Canonicalise `url` for `adapter` (an adapter, or the name of a registered one) and find
+    its item id with the adapter's own URL shapes; raises UrlError."""
+    shape = _registered(adapter) if isinstance(adapter, str) else adapter
     parts, host = split_host(url)
     path = re.sub(r"/{2,}", "/", parts.path) or "/"
-    keep = ITEM_PARAMS.get(adapter)
+    keep = shape.item_params
     query = urlencode(sorted(
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not _tracking(k) and (keep is None or k in keep)
     ))
     canonical = urlunsplit((parts.scheme, host, path, query, ""))
-    if adapter == "generic":
-        item = (path.rstrip("/") or "/") + (f"?{query}" if query else "")
-        return ListingUrl(url.strip(), host, canonical, item)
-    for pattern in ITEM_PATTERNS.get(adapter, ()):
-        match = pattern.match(path)
-        if match:
-            groups = match.groupdict()
-            item = f"{groups['shop']}.{groups['item']}" if "shop" in groups else groups["item"]
-            return ListingUrl(url.strip(), host, canonical, item)
-    raise UrlError("not_item", path)
+    item = shape.item_in(path, query)
+    if item is None:
+        raise UrlError("not_item", path)
+    return ListingUrl(url.strip(), host, canonical, item)
+
+
+class _Unregistered:
+    """The URL shape of an adapter name nobody registered: no URL is one of its listings."""
+
+    item_params = None
+
+    def item_in(self, path: str, query: str) -> None:
+        """Never an item."""
+        return None
+
+
+def _registered(name: str):
+    """The registered adapter called `name`, else a shape that accepts no URL."""
+    from scrapers import adapters  # here, not at the top: the adapters import this module
+
+    return adapters.ADAPTERS.get(name) or _Unregistered()
 
 
 def _tracking(name: str) -> bool:

@@ -29,7 +29,7 @@ class Target:
 
     key: int | str  # the caller's id for the listing
     url: str  # the canonical listing URL
-    adapter: str  # a name from identity.ADAPTERS
+    adapter: str  # a name from adapters.ADAPTERS
     marketplace: str  # the marketplace's slug: politeness and the circuit breaker go by it
     hosts: frozenset[str]
     item_id: str | None = None

@@ -361,3 +361,28 @@ def test_csrf_enforced(admin, app):
                            data={"enabled": "0", "csrf_token": token})
     assert response.status_code == 200
     assert marketplace(app, "shopee").enabled is False
+
+
+def test_an_adapter_module_added_to_the_package_is_offered_and_used(admin, app, tmp_path,
+                                                                   monkeypatch):
+    import sys
+    import textwrap
+
+    from scrapers import adapters
+    from tests.scrapers.test_registry import CHO_QUE
+
+    (tmp_path / "cho_que.py").write_text(textwrap.dedent(CHO_QUE))
+    monkeypatch.setattr(adapters, "__path__", [*adapters.__path__, str(tmp_path)])
+    monkeypatch.setattr(adapters, "ADAPTERS", adapters.discover())
+    try:
+        options = soup(admin.get("/marketplaces/new")).select("select[name=adapter] option")
+        assert "choque" in [option["value"] for option in options]
+        response = admin.post("/marketplaces/new", data=form_data(
+            name="Chợ Quê", slug="cho-que", adapter="choque", hosts="choque.test"))
+        assert response.status_code == 303
+        with app.app_context():
+            found, parsed = Resolver().resolve("https://choque.test/mat-hang/7?mau=do&x=1")
+            assert (found.slug, parsed.canonical, parsed.item_id) == (
+                "cho-que", "https://choque.test/mat-hang/7?mau=do", "7")
+    finally:
+        sys.modules.pop("scrapers.adapters.cho_que", None)

@@ -13,7 +13,8 @@ def add_listing(product: Product, url: str, user: User,
                 marketplace: Marketplace | None = None) -> Listing:
     """Record that `url` sells `product`; a producer's listing waits for an officer's approval."""
     try:
-        found, parsed = Resolver().resolve(url, marketplace)
+        with Resolver() as resolver:  # a share link is followed to its listing here
+            found, parsed = resolver.resolve(url, marketplace)
     except ListingUrlError as exc:
         raise Invalid.one("url", str(exc)) from None
     if not found.enabled:

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from scrapers.identity import ADAPTERS
+from scrapers import adapters
 
 from ..forms import RecordForm
 from ..models import FETCH_LABELS
@@ -41,7 +41,8 @@ class MarketplaceForm(RecordForm):
                        description=_l("Chữ thường không dấu, số và dấu gạch ngang; để trống "
                                       "thì lấy từ tên sàn."))
     # The operation's refusal names the unknown adapter, which WTForms' own message would not.
-    adapter = SelectField(_l("Bộ đọc"), choices=list(ADAPTERS), validate_choice=False,
+    adapter = SelectField(_l("Bộ đọc"), choices=lambda: list(adapters.ADAPTERS),
+                          validate_choice=False,
                           description=_l("\"generic\" đọc schema.org, OpenGraph và chữ trên "
                                          "trang; các bộ khác hiểu địa chỉ của sàn đó."))
     hosts = HostsField(_l("Tên miền"), validators=[DataRequired()], render_kw={"rows": 3},

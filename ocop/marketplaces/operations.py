@@ -7,7 +7,8 @@ from contextlib import suppress
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
-from scrapers.identity import ADAPTERS, UrlError, split_host
+from scrapers import adapters
+from scrapers.identity import UrlError, split_host
 from scrapers.model import FETCH_METHODS
 
 from ..errors import Invalid
@@ -53,7 +54,7 @@ def check(data: dict, marketplace: Marketplace | None = None) -> dict:
         if owner is not None:
             errors.setdefault("hosts", []).append(
                 _("Tên miền %(host)s đã thuộc sàn %(name)s.", host=host, name=owner.name))
-    if data["adapter"] not in ADAPTERS:
+    if data["adapter"] not in adapters.ADAPTERS:
         errors["adapter"] = [_("Bộ đọc không tồn tại: %(name)s", name=data["adapter"])]
     if data.get("fetch") is not None and data["fetch"] not in FETCH_METHODS:
         errors["fetch"] = [_("Cách đọc trang không tồn tại: %(name)s (chỉ có %(known)s).",

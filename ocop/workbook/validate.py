@@ -1,15 +1,23 @@
 """Whole-file validation: every row checked against the registry before anything is written."""
 
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from scrapers.share import share_adapter
+
 from ..extensions import db
-from ..listings.resolve import ListingUrlError, Resolver, duplicate_message
+from ..listings.resolve import (
+    ListingUrlError,
+    Pending,
+    Resolver,
+    duplicate_message,
+    share_resolver,
+)
 from ..models import Listing, Producer, Product
 from ..products.forms import CODE_PATTERN
 from ..products.operations import default_expiry
@@ -24,6 +32,10 @@ PRODUCT_FIELDS = ("name", "producer_id", "category", "stars", "decision_no", "ce
                   "expires_on")
 PRODUCER_FIELDS = ("kind", "tax_code", "commune", "province")
 MAX_URL = 2000
+# Listing rows held back while their share links are followed (on IMPORT_SHARE_WORKERS threads,
+# within IMPORT_SHARE_SECONDS for the whole file): rows are finished in file order, so the
+# first of two rows naming one listing is still the one the second is told about.
+SHARE_WINDOW = 64
 
 
 def validate(path: str | Path, name: str | None = None) -> Plan:
@@ -32,8 +44,7 @@ def validate(path: str | Path, name: str | None = None) -> Plan:
     budget = Budget.from_config()
     plan = Plan(max_problems=budget.errors)
     try:
-        with open_tables(path, name, budget) as tables:
-            checker = Checker(plan)
+        with open_tables(path, name, budget) as tables, Checker(plan) as checker:
             for table in tables:
                 checker.table(table)
             checker.finish()
@@ -41,7 +52,27 @@ def validate(path: str | Path, name: str | None = None) -> Plan:
         plan.refuse(Problem(exc.sheet or name or Path(path).name, exc.row, "", "", str(exc)))
     except TooManyProblems:
         pass  # plan.stopped tells the report
+    plan.problems = in_file_order(plan.problems, plan.sheets)
     return plan
+
+
+def in_file_order(problems: list[Problem], sheets: list[str]) -> list[Problem]:
+    """Row problems put back in file order, since a row held back for its share link reports
+    late; a problem of a whole sheet or file (no row) stays where it was found."""
+    order = {sheet: n for n, sheet in enumerate(sheets)}
+
+    def ordered(run: list[Problem]) -> list[Problem]:
+        return sorted(run, key=lambda p: (order.get(p.sheet, len(order)), p.row))
+
+    result: list[Problem] = []
+    run: list[Problem] = []
+    for problem in problems:
+        if problem.row is None:
+            result += ordered(run) + [problem]
+            run = []
+        else:
+            run.append(problem)
+    return result + ordered(run)
 
 
 class Row:
@@ -103,7 +134,14 @@ class Checker:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.vocabulary = Vocabulary()
-        self.resolver = Resolver()
+        config = current_app.config
+        self.resolver = Resolver(
+            shares=lambda: share_resolver(budget=float(config["IMPORT_SHARE_SECONDS"]),
+                                          workers=int(config["IMPORT_SHARE_WORKERS"])),
+            known={url: (mp, item, canonical) for url, mp, item, canonical in db.session.execute(
+                select(Listing.url, Listing.marketplace_id, Listing.item_id, Listing.canonical_url)
+                .where(Listing.url != Listing.canonical_url)) if share_adapter(url)})
+        self.waiting: deque[tuple[Row, str, object, Pending]] = deque()
         self.province = current_app.config["PROVINCE"]
         self.marketplaces = {}
         for marketplace in self.resolver.by_host.values():
@@ -152,6 +190,7 @@ class Checker:
             row = Row(self.plan, table, number, cells)
             if row.refuse_formulas():
                 check(row)
+        self.settle(0)
 
     def product(self, row: Row) -> None:
         """Check a products row and plan its product and producer."""
@@ -279,8 +318,20 @@ class Checker:
         if not row.ok:
             return
         product = self.product_for(row, code)
+        self.waiting.append((row, code, product, self.resolver.start(url, marketplace)))
+        self.settle(SHARE_WINDOW)
+
+    def settle(self, keep: int) -> None:
+        """Finish the listing rows held back, in file order: those resolved already, and then
+        the oldest until no more than `keep` are left waiting on a share link."""
+        while self.waiting and (len(self.waiting) > keep or self.waiting[0][3].done()):
+            row, code, product, pending = self.waiting.popleft()
+            self.planned_listing(row, code, product, pending)
+
+    def planned_listing(self, row: Row, code: str, product, pending: Pending) -> None:
+        """Plan a listings row once its URL is resolved."""
         try:
-            found, parsed = self.resolver.resolve(url, marketplace)
+            found, parsed = pending.result()
         except ListingUrlError as exc:
             row.fail("url", str(exc))
             return
@@ -320,8 +371,16 @@ class Checker:
                                "tệp.", code=code))
         return None
 
+    def __enter__(self) -> "Checker":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """Stop following share links: the file is done with, or given up on."""
+        self.resolver.close()
+
     def finish(self) -> None:
         """Checks that need the whole file: what a new producer must have."""
+        self.settle(0)
         for producer in self.plan.producers_new:
             producer.province = producer.province or self.province
             if not producer.kind:

@@ -67,6 +67,16 @@ class Adapter:
 
     name = "generic"
     ids_comparable = True  # item ids tell a new slug from another item (not so for generic)
+    # Where the marketplace's listings are; `identity.parse` reads these. Patterns that find
+    # the item id in a URL's path (a named group `item`, and `shop` when the id is
+    # "<shop>.<item>"), tried in order; and the query parameters that belong to the item, all
+    # others dropped (None: keep every parameter that does not track a click). No patterns, as
+    # here: any page is a listing, named by its path and query (the generic shape).
+    item_patterns: tuple[re.Pattern, ...] = ()
+    item_params: frozenset[str] | None = None
+    # Host names of the marketplace's link shortener: the links its "Chia sẻ" (share) button
+    # makes, which `scrapers.share` follows to the listing they stand for. Any port.
+    share_hosts: frozenset[str] = frozenset()
     # The browser route stops waiting once this CSS selector is in the DOM (else when the
     # network is idle, or at the deadline).
     browser_ready: str | None = None
@@ -118,10 +128,20 @@ class Adapter:
             return Finding("unknown", f"http-{status}", f"HTTP {status} at {page.final_url}")
         return None
 
+    def item_in(self, path: str, query: str) -> str | None:
+        """The item id a listing URL's path (and kept query) names; None: not a listing page."""
+        if not self.item_patterns:
+            return (path.rstrip("/") or "/") + (f"?{query}" if query else "")
+        for pattern in self.item_patterns:
+            if match := pattern.match(path):
+                groups = match.groupdict()
+                return f"{groups['shop']}.{groups['item']}" if "shop" in groups else groups["item"]
+        return None
+
     def item_id(self, url: str) -> str | None:
         """The marketplace's item id in `url`, None when it is not an item page."""
         try:
-            return parse(url, self.name).item_id
+            return parse(url, self).item_id
         except UrlError:
             return None
 

@@ -22,6 +22,7 @@ class Generic(Adapter):
 
     name = "generic"
     ids_comparable = False
+    # item_patterns, item_params: the base class's generic shape (any page, its path and query)
 
     def item_id(self, url: str) -> str | None:
         """The path and query, or None for a home, search or category page."""
@@ -32,3 +33,6 @@ class Generic(Adapter):
         if _AWAY.match(path) and not _PRODUCT_IN_PATH.search(path):
             return None
         return path + (f"?{parts.query}" if parts.query else "")
+
+
+ADAPTER = Generic()

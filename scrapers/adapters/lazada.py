@@ -4,7 +4,16 @@ Assumption from public scrapers: `window.pageData` / `__moduleData__` hold `skuI
 with a `stock` count and `price.salePrice`, and `product.title`; a page without them says
 nothing here. Slider captcha ("punish") pages are caught by the shared challenge markers.
 On the browser route the rendered DOM still carries those inline scripts, and what the page's
-scripts draw (stock and walls in text) is read by the shared rules; not verified live.
+scripts draw (stock and walls in text) is read by the shared rules; not verified live. A script
+redirect to the punish page is a hop of the chain (blocked, captcha). As for TikTok Shop, no
+`browser_ready` selector or `browser_expects` test: Lazada's element names and the endpoints its
+scripts call are not publicly known here, so the route waits for a quiet network (imitated in
+tests/scrapers/test_browser_marketplaces.py, where the HTTP route sees only an empty shell).
+
+Listing URLs (DOMAIN.md): `/products/<slug>-i<item>-s<sku>.html` and `/products/pdp-i<id>.html`;
+the id is the item number, the SKU and every query parameter dropped. Share links: the app's
+"Chia sẻ" button gives `https://s.lazada.vn/s.<code>`, assumed (from what shoppers paste, not
+from anything Lazada publishes) to redirect to such a listing URL on www.lazada.vn.
 """
 
 import json
@@ -23,6 +32,9 @@ class Lazada(Adapter):
 
     name = "lazada"
     browser_warm = True  # an app of heavy scripts, shown listing after listing
+    item_patterns = (re.compile(r"^/products/(?:[^/]*-)?i(?P<item>\d+)(?:-s\d+)?\.html$"),)
+    item_params = frozenset()
+    share_hosts = frozenset({"s.lazada.vn"})
 
     def page_data(self, html: str, signals: Signals) -> Finding | None:
         """Stock from the SKUs of the embedded module JSON."""
@@ -46,6 +58,9 @@ class Lazada(Adapter):
             return Finding(verdict, "page-data-stock", f"skuInfos stock {stocks[:5]}",
                            title or signals.title, price, f"stock {max(stocks)}")
         return None
+
+
+ADAPTER = Lazada()
 
 
 def _find(node, key: str, depth: int = 0):

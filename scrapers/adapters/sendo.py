@@ -4,6 +4,8 @@ Uncertain whether it still trades (DOMAIN.md); its shop API lives on another hos
 asked, so the listing page alone decides.
 """
 
+import re
+
 from scrapers.adapters.base import Adapter
 
 
@@ -11,3 +13,8 @@ class Sendo(Adapter):
     """sendo.vn: `/<slug>-<id>.html`."""
 
     name = "sendo"
+    item_patterns = (re.compile(r"^/(?:[^/]*-)?(?P<item>\d+)\.html$"),)
+    item_params = frozenset()
+
+
+ADAPTER = Sendo()

@@ -14,8 +14,17 @@ to read "Sản phẩm này không tồn tại" or the like (the wording is unver
 script redirect to `/verify/...` or `/buyer/login` or a captcha or login text on the page. None
 of this could be checked against shopee.vn from here: it is what public scrapers and reports
 describe, imitated in tests/scrapers/jsmarket.py.
+
+Listing URLs (DOMAIN.md): `/<slug>-i.<shop>.<item>` and `/product/<shop>/<item>`; the id is
+"<shop>.<item>" and no query parameter belongs to the item. Share links: the app's "Chia sẻ"
+button gives `https://s.shopee.vn/<code>`, older shares and affiliate links
+`https://shope.ee/<code>`; both are assumed (from what shoppers paste and public link-expander
+code, not from anything Shopee publishes) to answer with redirects, perhaps through other
+shopee.vn pages, ending on one of those listing URLs. shope.ee serves every Shopee country, so
+it may lead to another country's site: that is off the marketplace and refused.
 """
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from scrapers.adapters.api import ApiAdapter
@@ -32,6 +41,12 @@ class Shopee(ApiAdapter):
 
     name = "shopee"
     browser_warm = True  # an app of heavy scripts, shown listing after listing
+    item_patterns = (
+        re.compile(r"^/(?:[^/]*-)?i\.(?P<shop>\d+)\.(?P<item>\d+)/?$"),
+        re.compile(r"^/product/(?P<shop>\d+)/(?P<item>\d+)/?$"),
+    )
+    item_params = frozenset()
+    share_hosts = frozenset({"s.shopee.vn", "shope.ee"})
 
     def api_url(self, target: Target) -> str | None:
         """`/api/v4/item/get?shopid=&itemid=` on the listing's host."""
@@ -82,3 +97,6 @@ class Shopee(ApiAdapter):
 def _number(value) -> bool:
     """A JSON number (booleans are ints to Python, not to JSON)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+ADAPTER = Shopee()

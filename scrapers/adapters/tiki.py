@@ -4,8 +4,12 @@
 read like schema.org OutOfStock and Discontinued; "pre_order"/"backorder" like PreOrder.
 Assumption: a JSON 404 from this API means the product does not exist (an HTML 404 may mean
 the endpoint moved, so the page decides then). Other values are unknown: the page decides.
+
+Listing URLs (DOMAIN.md): `/<slug>-p<id>.html`, `spid` (the seller's product) kept with the
+item, every other query parameter dropped.
 """
 
+import re
 from urllib.parse import parse_qs, quote, urlsplit
 
 from scrapers.adapters.api import ApiAdapter
@@ -23,6 +27,8 @@ class Tiki(ApiAdapter):
     """tiki.vn: `/<slug>-p<id>.html[?spid=<seller product id>]`."""
 
     name = "tiki"
+    item_patterns = (re.compile(r"^/(?:[^/]*-)?p(?P<item>\d+)\.html$"),)
+    item_params = frozenset({"spid"})
 
     def api_url(self, target: Target) -> str | None:
         """`/api/v2/products/<id>?platform=web[&spid=]` on the listing's host."""
@@ -49,3 +55,6 @@ class Tiki(ApiAdapter):
                            title, price)
         return Finding(verdict, "api-inventory-status", f"inventory_status {status!r}",
                        title, price, status)
+
+
+ADAPTER = Tiki()
