@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 
-from requests.utils import DEFAULT_CA_BUNDLE_PATH
+import certifi
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -148,8 +148,8 @@ class GuardedHTTPSConnection(HTTPSConnection):
 
 def pool_manager(guard: Guard, pool_size: int, ca_bundle: str | None = None) -> PoolManager:
     """A urllib3 PoolManager whose pools use the guard's connections (a PoolManager never goes
-    through a proxy) and check certificates against `ca_bundle` or requests' CA bundle."""
-    where = ca_bundle or DEFAULT_CA_BUNDLE_PATH
+    through a proxy) and check certificates against `ca_bundle` or certifi's (requests' too)."""
+    where = ca_bundle or certifi.where()
     bundle = {"ca_cert_dir": where} if os.path.isdir(where) else {"ca_certs": where}
     manager = PoolManager(num_pools=64, maxsize=pool_size, cert_reqs="CERT_REQUIRED", **bundle)
     manager.pool_classes_by_scheme = guard.pool_classes
