@@ -16,8 +16,9 @@ closed with the last of them.
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from queue import Empty, SimpleQueue
 
 from .adapters import get as registry
 from .adapters.base import HTML_ACCEPT, HTML_TYPES
@@ -236,6 +237,9 @@ class _Scheduler:
         self.pending = 0
         self.active: Counter[str] = Counter()  # checks running per marketplace
         self.running: dict = {}  # future -> target
+        # Futures put here by the worker that ends them: one hand-off per check, where waiting
+        # on every running future (concurrent.futures.wait) cost a lock round on each per wake.
+        self.finished: SimpleQueue[Future] = SimpleQueue()
         self.turn = 0
         self.browser = browser
         self.browsing = 0  # browser-route checks running
@@ -257,9 +261,7 @@ class _Scheduler:
                     if not skipped:
                         time.sleep(min(wake, IDLE))
                     continue
-                done, _ = wait(self.running, timeout=None if wake == float("inf") else wake,
-                               return_when=FIRST_COMPLETED)
-                for future in done:
+                for future in self._finished(None if wake == float("inf") else wake):
                     target = self.running.pop(future)
                     self.active[target.marketplace] -= 1
                     self.browsing -= target.fetch == "browser"
@@ -267,6 +269,19 @@ class _Scheduler:
         finally:
             self.fetcher.stop()  # cut backoff and politeness waits short
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _finished(self, timeout: float | None) -> list[Future]:
+        """The checks that are over: waits up to `timeout` (None: as long as it takes) for one,
+        then takes every other one already over."""
+        try:
+            futures = [self.finished.get(timeout=timeout)]
+        except Empty:
+            return []
+        while True:
+            try:
+                futures.append(self.finished.get_nowait())
+            except Empty:
+                return futures
 
     def _refill(self) -> None:
         """Read targets until the window is full or the source is exhausted."""
@@ -320,7 +335,9 @@ class _Scheduler:
                 self.pending -= 1
                 self.active[name] += 1
                 self.browsing += target.fetch == "browser"
-                self.running[pool.submit(check, self.fetcher, target, self.lookup, ticket,
-                                         self.browser)] = target
+                future = pool.submit(check, self.fetcher, target, self.lookup, ticket,
+                                     self.browser)
+                self.running[future] = target
+                future.add_done_callback(self.finished.put)
                 progress = True
         return wake

@@ -6,12 +6,13 @@ HTTPS still verifies the certificate against the host name: only the socket is o
 """
 
 import ipaddress
+import os
 import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
 
-from requests.adapters import HTTPAdapter
+import certifi
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -145,20 +146,11 @@ class GuardedHTTPSConnection(HTTPSConnection):
     _new_conn = _new_conn
 
 
-class GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose pools use the guard's connections and never a proxy."""
-
-    def __init__(self, guard: Guard, pool_size: int):
-        self.guard = guard
-        super().__init__(pool_connections=64, pool_maxsize=pool_size, max_retries=0)
-
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        """A PoolManager that builds the guard's pools."""
-        self._pool_connections, self._pool_maxsize, self._pool_block = connections, maxsize, block
-        self.poolmanager = PoolManager(num_pools=connections, maxsize=maxsize, block=block,
-                                       **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = self.guard.pool_classes
-
-    def proxy_manager_for(self, proxy, **proxy_kwargs):
-        """Refused: a proxy would connect for us, past the guard."""
-        raise FetchError("refused_address", "requests through a proxy are not guarded")
+def pool_manager(guard: Guard, pool_size: int, ca_bundle: str | None = None) -> PoolManager:
+    """A urllib3 PoolManager whose pools use the guard's connections (a PoolManager never goes
+    through a proxy) and check certificates against `ca_bundle` or certifi's (requests' too)."""
+    where = ca_bundle or certifi.where()
+    bundle = {"ca_cert_dir": where} if os.path.isdir(where) else {"ca_certs": where}
+    manager = PoolManager(num_pools=64, maxsize=pool_size, cert_reqs="CERT_REQUIRED", **bundle)
+    manager.pool_classes_by_scheme = guard.pool_classes
+    return manager

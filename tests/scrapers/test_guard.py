@@ -13,7 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers.fetch import Fetcher
-from scrapers.guard import Guard, GuardedAdapter, is_public
+from scrapers.guard import Guard, is_public, pool_manager
 from scrapers.model import FetchError
 
 from .conftest import Names, fetch, keep_alive, response, settings, target
@@ -140,11 +140,14 @@ def test_environment_proxies_ignored(server, raw_server, monkeypatch):
     assert proxy.accepted == 0
 
 
-def test_adapter_refuses_proxies():
-    adapter = GuardedAdapter(Guard(), pool_size=1)
+def test_pool_manager_builds_only_guarded_pools():
+    guard = Guard()
+    manager = pool_manager(guard, pool_size=1)
+    pool = manager.connection_from_url("http://10.0.0.1/p")
+    assert pool.ConnectionCls.guard is guard
     with pytest.raises(FetchError) as caught:
-        adapter.proxy_manager_for("http://proxy.example:3128")
-    adapter.close()
+        pool.urlopen("GET", "/p", retries=False)
+    manager.clear()
     assert caught.value.kind == "refused_address"
 
 
