@@ -51,8 +51,9 @@ def test_checking_one_listing_shows_progress_then_the_result(app, shop, officer)
     page = officer.get(f"/listings/{key}")
     html = assert_full_page(page, "listing")
     assert "Đang bán" in html.find(id="listing-status").text
-    evidence = html.find(id="evidence").text
-    assert "150.000 ₫" in evidence and "Chè Bát tiên" in evidence
+    listing = html.find(id="listing").text  # title and price once, above the evidence
+    assert "150.000 ₫" in listing and "Chè Bát tiên" in listing
+    assert "Dữ liệu sản phẩm (JSON-LD) ghi tình trạng hàng" in html.find(id="evidence").text
     # The product page's listings block refreshes itself when a run finishes.
     block = assert_fragment(officer.get("/products/T-000", headers=HTMX), "listings")
     assert "checkRunFinished" in block.find(id="listings")["hx-trigger"]
