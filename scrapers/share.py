@@ -145,14 +145,14 @@ class ShareResolver:
         seen: set[str] = set()
         for _ in range(MAX_HOPS + 1):
             try:
-                parts, host = split_host(current)
+                host = split_host(current)[1]
             except UrlError as exc:
                 return end("not_listing", current, f"{exc.code}: {current[:200]}")
             if host in hosts:
                 if (listing := _listing(current, adapter)) is not None:
                     return Resolution("resolved", url, replace(listing, entered=url), current,
                                       f"{len(chain)} request(s)", tuple(chain))
-            elif (name := (parts.hostname or "").rstrip(".").lower()) not in adapter.share_hosts:
+            elif (name := host_name(current)) not in adapter.share_hosts:
                 if _barred_address(name, self.fetcher.guard):
                     return end("refused", current, f"{name} is not a public address")
                 return end("off_site", current, f"{host} is not a host of the marketplace")

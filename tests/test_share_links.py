@@ -11,7 +11,7 @@ from werkzeug import Response
 
 from ocop.extensions import db
 from ocop.models import Listing, Marketplace, MarketplaceHost
-from tests.scrapers.conftest import Names, RawServer
+from tests.scrapers.conftest import Names, RawServer, at, redirect
 
 from .conftest import sign_in
 from .helpers import HTMX, assert_fragment, soup
@@ -45,15 +45,6 @@ def short(app):
             shopee.hosts.append(MarketplaceHost(host=f"shopee.vn:{server.port}"))
             db.session.commit()
         yield server
-
-
-def at(server, host: str, path: str) -> str:
-    return f"http://{host}:{server.port}{path}"
-
-
-def redirect(server, path: str, location: str, status: int = 302) -> None:
-    server.expect_request(path).respond_with_data("", status=status,
-                                                  headers={"Location": location})
 
 
 def listings(app, code: str) -> list[tuple]:

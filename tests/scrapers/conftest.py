@@ -208,3 +208,14 @@ def market(server):
     from tests.scrapers.market import Market
 
     return Market(server)
+
+
+def at(server, host: str, path: str) -> str:
+    """`path` on `host` (a name the test's resolver sends to the local server) and its port."""
+    return f"http://{host}:{server.port}{path}"
+
+
+def redirect(server, path: str, location: str, status: int = 302) -> None:
+    """The local server answers `path` with a redirect to `location`."""
+    server.expect_request(path).respond_with_data("", status=status,
+                                                  headers={"Location": location})

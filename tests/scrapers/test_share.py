@@ -11,7 +11,7 @@ import pytest
 
 from scrapers import adapters
 from scrapers.share import ShareResolver, share_adapter
-from tests.scrapers.conftest import Names, settings
+from tests.scrapers.conftest import Names, at, redirect, settings
 
 SHOPEE = adapters.get("shopee")
 LOCAL_NAMES = {"s.shopee.vn": "127.0.0.1", "shope.ee": "127.0.0.1", "shopee.vn": "127.0.0.1",
@@ -29,16 +29,6 @@ def shares(names):
     """A resolver on the test settings whose names reach the local server."""
     with ShareResolver(settings(), resolver=names, timeout=3.0) as resolver:
         yield resolver
-
-
-def at(server, host: str, path: str) -> str:
-    """`path` on `host` served by the local server."""
-    return f"http://{host}:{server.port}{path}"
-
-
-def redirect(server, path: str, location: str, status: int = 302) -> None:
-    server.expect_request(path).respond_with_data("", status=status,
-                                                  headers={"Location": location})
 
 
 def html(server, path: str, body: str, status: int = 200) -> None:
