@@ -5,12 +5,14 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import select
 
 from scrapers.model import FETCH_METHODS
 
 from .audit import acting_as
+from .config import allowed_endpoints
 from .extensions import db
 from .models import ROLES, Marketplace, Producer, Product, User
 
@@ -28,7 +30,8 @@ def init_command(admin_email: str | None, password: str | None) -> None:
     with acting_as("cli:init"):
         added = seed_marketplaces()
         db.session.commit()
-    click.echo(f"Database ready; {added} marketplace(s) seeded.")
+    click.echo(_("Cơ sở dữ liệu đã sẵn sàng; đã thêm %(n)d sàn.", n=added) if added else
+               _("Cơ sở dữ liệu đã sẵn sàng; các sàn đã có từ trước, không thêm sàn nào."))
     if admin_email and db.session.scalar(select(User.id).where(User.email == admin_email.lower())):
         click.echo(f"User {admin_email} exists already; left unchanged.")
     elif admin_email:
@@ -37,13 +40,56 @@ def init_command(admin_email: str | None, password: str | None) -> None:
 
 @ocop_group.command("demo")
 def demo_command() -> None:
-    """Load the sample data (Lào Cai products, illustrative listings) once."""
+    """Load the sample data once: Lào Cai products, sample marketplaces and their listings, and
+    two years of sample check history."""
     from .demo import load_demo
+    from .sample_history import MONTHS
 
     with acting_as("cli:demo"):
         created = load_demo()
-    click.echo("Sample data loaded." if created
-               else "Sample data already present; nothing changed.")
+    click.echo(_("Đã nạp dữ liệu mẫu: sản phẩm, sàn mẫu, gian hàng và lịch sử kiểm tra %(n)d "
+                 "tháng.", n=MONTHS) if created
+               else _("Dữ liệu mẫu đã có từ trước; không thay đổi gì."))
+
+
+@ocop_group.command("serve-demo")
+@click.option("--port", type=int, default=5000, show_default=True, help="The app's port.")
+@click.option("--endpoints", is_flag=True,
+              help="Only print the sample marketplaces' address:port pairs, for "
+                   "OCOP_SCRAPER_ALLOWED_ENDPOINTS.")
+def serve_demo_command(port: int, endpoints: bool) -> None:
+    """Serve the app on 127.0.0.1 with the sample marketplaces beside it (`make run`)."""
+    from werkzeug.serving import run_simple
+
+    from . import sample_markets
+
+    first = int(current_app.config["SAMPLE_MARKETS_PORT"])
+    pairs = sample_markets.endpoints(first)
+    if endpoints:
+        click.echo(",".join(pairs))
+        return
+    if f"{sample_markets.HOST}:{port}" in pairs:
+        raise click.UsageError(_("Cổng %(port)d của ứng dụng trùng với một sàn mẫu; chọn cổng "
+                                 "khác (make run PORT=…) hoặc dời các sàn mẫu "
+                                 "(make run SAMPLE_PORT=…).", port=port))
+    markets = sample_markets.SampleMarkets(first)
+    try:
+        markets.start()
+    except sample_markets.PortTaken as exc:
+        raise click.ClickException(_(
+            "Cổng %(port)d của “%(market)s” đang có chương trình khác dùng. Hãy tắt chương "
+            "trình đó, hoặc dời các sàn mẫu sang cổng khác: make run SAMPLE_PORT=6101 (biến "
+            "môi trường OCOP_SAMPLE_MARKETS_PORT).", port=exc.port, market=exc.market.name)
+        ) from exc
+    allowed = set(allowed_endpoints(current_app.config["SCRAPER_ALLOWED_ENDPOINTS"]))
+    if not allowed.issuperset(pairs):
+        click.echo(_("Chú ý: máy kiểm tra chưa được phép vào các sàn mẫu; đặt "
+                     "OCOP_SCRAPER_ALLOWED_ENDPOINTS=%(pairs)s", pairs=",".join(pairs)), err=True)
+    click.echo(_("Sàn mẫu: %(urls)s", urls=", ".join(f"http://{p}" for p in pairs)))
+    try:
+        run_simple(sample_markets.HOST, port, current_app._get_current_object(), threaded=True)
+    finally:
+        markets.stop()
 
 
 user_group = AppGroup("user", help="User accounts.")

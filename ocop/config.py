@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from scrapers.guard import endpoint
+
 from .text import fold
 
 
@@ -34,6 +36,11 @@ def defaults(instance_path: str) -> dict:
         "SCRAPER_CONTACT": "",  # an email or URL marketplaces can reach the operator at
         "SCRAPER_USER_AGENT": "",  # empty: built from the province and the contact
         "SCRAPER_ALLOWED_NETWORKS": "",  # e.g. "127.0.0.1/32" for tests; never in production
+        # address:port pairs the checker may reach although loopback: `make run` sets the sample
+        # marketplaces' for the processes it starts; never in production.
+        "SCRAPER_ALLOWED_ENDPOINTS": "",
+        # The demo's sample marketplaces listen on this port and the next three.
+        "SAMPLE_MARKETS_PORT": 5101,
         "SCRAPER_CONCURRENCY": 16,
         "SCRAPER_POLITE": True,
         "SCRAPER_ROBOTS": True,
@@ -83,6 +90,15 @@ def allowed_networks(value) -> tuple[str, ...]:
     for network in networks:
         ipaddress.ip_network(network, strict=False)  # a typo fails loudly at start, not later
     return networks
+
+
+def allowed_endpoints(value) -> tuple[str, ...]:
+    """OCOP_SCRAPER_ALLOWED_ENDPOINTS ("127.0.0.1:5101, 127.0.0.1:5102") as a tuple."""
+    items = value if isinstance(value, list | tuple) else re.split(r"[,\s]+", str(value or ""))
+    pairs = tuple(item for item in items if item)
+    for pair in pairs:
+        endpoint(pair)  # a typo fails loudly at start, not later
+    return pairs
 
 
 def load(app, overrides: dict | None) -> None:

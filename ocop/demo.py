@@ -4,14 +4,16 @@ contacts and marketplace listings. Everything this loads is labelled as sample d
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
+from . import sample_history, sample_markets
 from .extensions import db
 from .listings.resolve import Resolver
-from .models import Listing, Producer, Product, User
+from .models import Listing, Marketplace, MarketplaceHost, Producer, Product, User
 from .products.operations import default_expiry
+from .sample_markets import SAMPLE
 
-SAMPLE = "Dữ liệu mẫu (minh hoạ)"
 # Sample accounts for trying the roles; the README prints them. Never use them in production.
 DEMO_PASSWORD = "ocop-demo-2026"
 DEMO_ACCOUNTS = (("canbo@demo.ocop.vn", "officer", None),
@@ -66,34 +68,11 @@ PRODUCTS = [
 REASSESSED = {"LC-2021-01", "LC-2021-02", "LC-2021-03", "LC-2021-06", "LC-2021-07",
               "LC-2021-09", "LC-2021-12", "LC-2021-15", "LC-2021-16", "LC-2021-17"}
 
-# Illustrative listings: product code -> URLs (none of these is a real shop).
-LISTINGS = {
-    "LC-2021-01": ["https://postmart.vn/p/buoi-muc-thai-nien-100001.html",
-                   "https://voso.vn/buoi-muc-thai-nien-p200001.html"],
-    "LC-2021-02": ["https://shopee.vn/Phong-Hai-Danh-Tra-hoa-sen-i.530001.7000001",
-                   "https://tiki.vn/tra-hoa-sen-phong-hai-p3000001.html?spid=3000002",
-                   "https://postmart.vn/p/tra-hoa-sen-phong-hai-100002.html"],
-    "LC-2021-03": ["https://shopee.vn/Phong-Hai-Danh-Tra-hoa-nhai-i.530001.7000002"],
-    "LC-2021-06": ["https://www.lazada.vn/products/lap-suon-gia-phu-i4000001-s5000001.html",
-                   "https://postmart.vn/p/lap-suon-gia-phu-100003.html"],
-    "LC-2021-07": ["https://postmart.vn/p/thit-ba-chi-say-gia-phu-100004.html"],
-    "LC-2021-09": ["https://shopee.vn/Che-Bat-tien-Huong-Tam-i.530002.7000003",
-                   "https://voso.vn/che-bat-tien-huong-tam-p200002.html"],
-    "LC-2021-12": ["https://postmart.vn/p/man-tam-hoa-say-deo-100005.html"],
-    "LC-2021-15": ["https://tiki.vn/tinh-dau-que-nam-det-p3000003.html"],
-    "LC-2021-16": ["https://shop.tiktok.com/view/product/1729000000000000001?region=VN&locale=vi-VN",
-                   "https://postmart.vn/p/khau-nhuc-son-hoa-100006.html"],
-    "LC-2021-17": ["https://voso.vn/ruoc-lon-ban-son-hoa-p200003.html"],
-    "LC-2024-01": ["https://shopee.vn/Cao-mem-actiso-Sa-Pa-i.530003.7000004",
-                   "https://tiki.vn/cao-mem-actiso-sa-pa-p3000004.html",
-                   "https://www.lazada.vn/products/cao-actiso-sa-pa-i4000002-s5000002.html"],
-    "LC-2024-02": ["https://shopee.vn/Tra-actiso-Sa-Pa-i.530003.7000005",
-                   "https://postmart.vn/p/tra-actiso-sa-pa-100007.html"],
-}
-
-
 def load_demo() -> bool:
-    """Load the sample data unless it is there already; True when it was loaded."""
+    """Load the sample data unless it is there already: the registry, the sample marketplaces
+    (on OCOP_SAMPLE_MARKETS_PORT and the next ports) with their listings, and two years of
+    sample history; True when it was loaded."""
+    markets_port = int(current_app.config["SAMPLE_MARKETS_PORT"])
     if db.session.scalar(select(Product.id).where(Product.code == PRODUCTS[0][0])):
         return False
     producers = {}
@@ -112,16 +91,25 @@ def load_demo() -> bool:
         product.refresh_search_text()
         products[code] = product
     db.session.add_all(products.values())
+    for market in sample_markets.MARKETS:
+        host = f"{sample_markets.HOST}:{sample_markets.port_of(market, markets_port)}"
+        db.session.add(Marketplace(name=market.name, slug=market.slug, adapter="generic",
+                                   fetch=market.fetch, concurrency=4, min_interval=0.1,
+                                   hosts=[MarketplaceHost(host=host)]))
+    db.session.flush()
     resolver = Resolver()
-    for code, urls in LISTINGS.items():
-        for url in urls:
-            marketplace, parsed = resolver.resolve(url)
-            db.session.add(Listing(product=products[code], marketplace=marketplace,
-                                   url=parsed.entered, canonical_url=parsed.canonical,
-                                   item_id=parsed.item_id))
+    listings = []
+    for shelf in sample_markets.SHELVES:
+        marketplace, parsed = resolver.resolve(sample_markets.url_of(shelf, markets_port))
+        listing = Listing(product=products[shelf.code], marketplace=marketplace,
+                          url=parsed.entered, canonical_url=parsed.canonical,
+                          item_id=parsed.item_id)
+        db.session.add(listing)
+        listings.append((listing, shelf))
     for email, role, key in DEMO_ACCOUNTS:
         user = User(email=email, role=role, producer=producers.get(key), name=SAMPLE)
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
     db.session.commit()
+    sample_history.write(listings)
     return True

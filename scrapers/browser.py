@@ -214,7 +214,7 @@ class Browser:
 
     def __init__(self, settings: Settings, *, resolver: Resolver | None = None):
         self.settings = settings
-        self.guard = Guard(settings.allowed_networks, resolver)
+        self.guard = Guard(settings.allowed_networks, resolver, settings.allowed_endpoints)
         self.slots = threading.BoundedSemaphore(max(settings.browser_pages, 1))
         self.pages = 0  # rendered since the last (re)start
         self.launches = 0

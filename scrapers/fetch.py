@@ -167,7 +167,7 @@ class Fetcher:
     def __init__(self, settings: Settings, *, resolver: Resolver | None = None,
                  limiter: Limiter | None = None, ca_bundle: str | None = None):
         self.settings = settings
-        self.guard = Guard(settings.allowed_networks, resolver)
+        self.guard = Guard(settings.allowed_networks, resolver, settings.allowed_endpoints)
         # One pool manager for all threads: urllib3's pools are thread-safe, and sized so every
         # thread can keep its connection to a marketplace open. A CA file of its own: tests.
         self.pool = pool_manager(self.guard, max(settings.concurrency, 1), ca_bundle)

@@ -51,6 +51,7 @@ class Settings:
     user_agent: str = "OCOPListingTracker/0.1 (OCOP listing verification; operator not set)"
     accept_language: str = "vi-VN,vi;q=0.9,en;q=0.5"
     allowed_networks: tuple[str, ...] = ()  # e.g. ("127.0.0.1/32",) for tests; default: none
+    allowed_endpoints: tuple[str, ...] = ()  # address:port pairs, e.g. ("127.0.0.1:5101",)
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     total_timeout: float = 60.0  # per listing, every attempt and redirect included

@@ -1,7 +1,6 @@
 """An imitation marketplace on 127.0.0.1 for the app's check-run tests: pages answer with a
 script of responses (the last one repeats), and every request is counted."""
 
-import json
 import re
 import time
 from collections import defaultdict
@@ -12,18 +11,9 @@ from werkzeug import Request, Response
 
 from ocop.extensions import db
 from ocop.models import Listing, Marketplace, MarketplaceHost
+from ocop.sample_markets import DOWN as DOWN_PAGE
+from ocop.sample_markets import NOT_FOUND, product_page, scripted_page
 from tests.conftest import make_product, producer_named
-
-
-def product_page(name: str, availability: str = "InStock", price: int = 150000) -> str:
-    """A product page with schema.org JSON-LD, as most shops publish it."""
-    data = {"@context": "https://schema.org", "@type": "Product", "name": name,
-            "offers": {"@type": "Offer", "price": price, "priceCurrency": "VND",
-                       "availability": f"https://schema.org/{availability}"}}
-    return (f"<!doctype html><html><head><title>{name}</title>"
-            f'<script type="application/ld+json">{json.dumps(data)}</script></head>'
-            f"<body><main><h1>{name}</h1></main></body></html>")
-
 
 # App settings for check tests: only this machine's loopback, no politeness, short waits.
 FAST = {"SCRAPER_ALLOWED_NETWORKS": "127.0.0.1/32", "SCRAPER_POLITE": False,
@@ -32,13 +22,12 @@ FAST = {"SCRAPER_ALLOWED_NETWORKS": "127.0.0.1/32", "SCRAPER_POLITE": False,
 
 LIVE = (200, product_page("Chè Bát tiên"))
 SOLD_OUT = (200, product_page("Chè Bát tiên", "OutOfStock"))
-GONE = (404, "<html><body><h1>Không tìm thấy trang</h1></body></html>")
+GONE = (404, NOT_FOUND)
 BLOCKED = (403, "<html><body>Access denied</body></html>")
 # On sale only once its script has run: a plain HTTP client sees an empty app shell.
-SCRIPTED = (200, "<html><head><title>Chè Bát tiên</title></head><body><main id='app'></main>"
-                 "<script>document.getElementById('app').textContent = "
-                 "'Chè Bát tiên Hướng Tâm 150.000 ₫ Thêm vào giỏ hàng';</script></body></html>")
-DOWN = (503, "<html><body>Service unavailable</body></html>")
+SCRIPTED = (200, scripted_page("Chè Bát tiên Hướng Tâm 150.000 ₫ Thêm vào giỏ hàng",
+                               "Chè Bát tiên"))
+DOWN = (503, DOWN_PAGE)
 
 
 class Shop:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from scrapers.model import Politeness, Settings
 
-from ..config import VERSION, allowed_networks, user_agent
+from ..config import VERSION, allowed_endpoints, allowed_networks, user_agent
 from ..extensions import db
 from ..models import Marketplace
 
@@ -20,6 +20,7 @@ def engine_settings(concurrency: int | None = None, workers: int = 1) -> Setting
     return Settings(
         user_agent=user_agent(config),
         allowed_networks=allowed_networks(config["SCRAPER_ALLOWED_NETWORKS"]),
+        allowed_endpoints=allowed_endpoints(config["SCRAPER_ALLOWED_ENDPOINTS"]),
         read_timeout=float(config["SCRAPER_TIMEOUT"]),
         total_timeout=float(config["SCRAPER_TOTAL_TIMEOUT"]),
         retries=int(config["SCRAPER_RETRIES"]),
