@@ -3,6 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ADMIN := admin@demo.ocop.vn
 DEMO_PASSWORD := ocop-demo-2026
+PORT ?= 5000
+# The sample marketplaces listen on this port and the next three.
+SAMPLE_PORT ?= 5101
 export FLASK_APP := wsgi
 
 .PHONY: install run test lint translations
@@ -18,15 +21,19 @@ install: $(BIN)/ocop translations
 translations: $(BIN)/ocop
 	$(BIN)/pybabel compile --use-fuzzy -d ocop/translations -D messages
 
+# The checker may reach the sample marketplaces' address:port pairs, and only in the processes
+# started here: OCOP_SCRAPER_ALLOWED_ENDPOINTS is never a default of the app.
 run: install
 	$(BIN)/ocop init --admin $(DEMO_ADMIN) --password $(DEMO_PASSWORD)
-	$(BIN)/ocop demo
+	OCOP_SAMPLE_MARKETS_PORT=$(SAMPLE_PORT) $(BIN)/ocop demo
 	@echo ""
-	@echo "  OCOP tracker (sample data): http://127.0.0.1:5000"
+	@echo "  OCOP tracker (sample data): http://127.0.0.1:$(PORT)"
 	@echo "  Sign in as administrator: $(DEMO_ADMIN) / $(DEMO_PASSWORD)"
 	@echo "  Or as officer canbo@demo.ocop.vn, producer htx.huongtam@demo.ocop.vn (same password)"
 	@echo ""
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	export OCOP_SAMPLE_MARKETS_PORT=$(SAMPLE_PORT); \
+	OCOP_SCRAPER_ALLOWED_ENDPOINTS=$$($(BIN)/ocop serve-demo --endpoints) \
+	$(BIN)/ocop serve-demo --port $(PORT)
 
 test: install
 	$(BIN)/pytest

@@ -91,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     """Globals every template may use."""
-    from . import models
+    from . import models, sample_history
     from .checks.rules import rule_text
     from .localtime import local_date
     from .text import fold
@@ -108,6 +108,7 @@ def register_templating(app: Flask) -> None:
         RUN_STATES=models.RUN_STATES,
         province=app.config["PROVINCE"],
         freshness_days=app.config["FRESHNESS_DAYS"],
+        sample_history=sample_history.shown,
     )
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["rule_text"] = rule_text

@@ -10,6 +10,7 @@ closed as a real run closes them. SAMPLE DATA: the runs are marked origin "demo"
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from scrapers.model import Result, Target
 
@@ -119,8 +120,16 @@ def result(listing: Listing, shelf: Shelf, verdict: str, at: datetime) -> Result
 
 
 def present() -> bool:
-    """Whether the sample history is in the database (pages then say their figures are sample
-    data)."""
+    """Whether the sample history is in the database."""
     return db.session.scalar(select(CheckRun.id).where(CheckRun.origin == ORIGIN).limit(1)) \
         is not None
+
+
+def shown() -> bool:
+    """Whether pages must say their figures are sample data; False when the database cannot
+    say, since an error page has to render even then."""
+    try:
+        return present()
+    except SQLAlchemyError:
+        return False
 

@@ -124,6 +124,7 @@ class Headline:
     without_listing: int
     listings: int
     stale: int
+    unchecked: int  # listings never checked: neither fresh nor stale, just unknown
     producers: Figure
 
 
@@ -231,7 +232,8 @@ def headline(filters: Filters, now: datetime | None = None,
     products = select(Product.id).join(Producer).where(counted(filters, today))
     stale = Listing.stale_before(window_start(now))
     listings = (select(func.count(), func.count(case((stale, 1))),
-                       func.count(func.distinct(Listing.product_id)))
+                       func.count(func.distinct(Listing.product_id)),
+                       func.count(case((Listing.last_checked_at.is_(None), 1))))
                 .where(Listing.approved, Listing.product_id.in_(products)))
     if filters.marketplace:
         listings = listings.join(Marketplace).where(Marketplace.slug == filters.marketplace)
@@ -241,8 +243,8 @@ def headline(filters: Filters, now: datetime | None = None,
 
 def assemble(filters: Filters, today: date, cells: list[Cell], online, listings) -> Headline:
     """A headline from the cube's `cells`, the condition for a product `online`, and a query
-    of (listings, stale listings, products listed) over the counted products' listings:
-    today's or a closed month's."""
+    of (listings, stale listings, products listed, listings never checked) over the counted
+    products' listings: today's or a closed month's."""
     total = sum(c.counted for c in cells)
     by_stars: dict[int, int] = {}
     for cell in cells:
@@ -251,11 +253,12 @@ def assemble(filters: Filters, today: date, cells: list[Cell], online, listings)
         select(func.count(func.distinct(Product.producer_id)),
                func.count(func.distinct(case((online, Product.producer_id)))))
         .select_from(Product).join(Producer).where(counted(filters, today))).one()
-    n_listings, n_stale, listed = db.session.execute(listings).one()
+    n_listings, n_stale, listed, n_unchecked = db.session.execute(listings).one()
     return Headline(today, total, by_stars,
                     Figure(sum(c.online for c in cells), total),
                     Figure(sum(c.buyable for c in cells), total),
-                    total - listed, n_listings, n_stale, Figure(producers[1], producers[0]))
+                    total - listed, n_listings, n_stale, n_unchecked,
+                    Figure(producers[1], producers[0]))
 
 
 ROLL_UPS = {

@@ -223,7 +223,8 @@ def headline(closing: MonthClose, filters: Filters, cells: list[Cell]) -> Headli
     products = select(Product.id).join(Producer).where(figures.counted(filters, day))
     online = Product.id.in_(select(ListingMonth.product_id).where(ListingMonth.online, *mine))
     listings = (select(func.count(), func.count(case((ListingMonth.stale, 1))),
-                       func.count(func.distinct(ListingMonth.product_id)))
+                       func.count(func.distinct(ListingMonth.product_id)),
+                       func.count(case((ListingMonth.checked_at.is_(None), 1))))
                 .where(*mine, ListingMonth.product_id.in_(products)))
     return figures.assemble(filters, day, cells, online, listings)
 

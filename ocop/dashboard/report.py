@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import case, func, literal, select
 
+from .. import sample_history
 from ..extensions import db
 from ..localtime import wall_clock
 from ..models import (
@@ -23,6 +24,7 @@ from ..models import (
     Producer,
     Product,
 )
+from ..sample_markets import SAMPLE
 from ..workbook.cells import guard
 from ..workbook.export import BATCH, dated, styled
 from . import figures
@@ -83,6 +85,8 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
     sheet.append(["Số liệu tính đến", dated(sheet, head.on)])
     sheet.append(["Nguồn", "Chốt sổ cuối tháng (không đổi về sau)" if snapshot.closing
                   else "Tháng chưa kết thúc: trạng thái hiện tại"])
+    if sample_history.present():
+        sheet.append(["Dữ liệu", f"{SAMPLE}: do lệnh ocop demo tạo ra, không phải số liệu thật"])
     sheet.append([])
     sheet.append([styled(sheet, "Câu báo cáo", font=BOLD)])
     sheet.append([snapshot.summary])
@@ -99,6 +103,7 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
     sheet.append(["Sản phẩm chưa có gian hàng nào", head.without_listing])
     sheet.append(["Gian hàng", head.listings])
     sheet.append(["Gian hàng quá hạn xác minh", head.stale])
+    sheet.append(["Gian hàng chưa kiểm tra lần nào", head.unchecked])
     sheet.append([])
     sheet.append([styled(sheet, "Các lượt kiểm tra tạo nên số liệu (trong "
                                  f"{freshness(snapshot)} ngày trước ngày trên)", font=BOLD)])

@@ -81,6 +81,8 @@ def index():
     return render("dashboard/index.html", "figures", filters=filters, head=taken.head,
                   breakdowns=breakdowns, summary=taken.summary, args=args, trend=trend,
                   target=target, short_of=figures.short_of, error=None,
+                  checked_ever=db.session.scalar(select(Listing.id).where(
+                      Listing.last_checked_at.is_not(None)).limit(1)) is not None,
                   push_url=url_for("dashboard.index", **args), **context)
 
 

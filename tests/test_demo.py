@@ -1,0 +1,227 @@
+"""The demo: sample marketplaces checked through the real engine, the sample history, `ocop demo`
+run twice, the narrow exception for the sample marketplaces, and a port already taken."""
+
+import random
+import socket
+import time
+from collections import Counter
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
+
+from ocop.checks import runner
+from ocop.dashboard import figures
+from ocop.extensions import db
+from ocop.models import Check, CheckRun, Listing, ListingMonth, MonthClose, ShareCell
+from ocop.sample_history import MONTHS, ORIGIN
+from ocop.sample_markets import SHELVES, SampleMarkets, endpoints
+from scrapers.engine import check_many
+from scrapers.guard import Guard
+from scrapers.model import FetchError, Settings, Target
+
+# The verdict each kind of sample page gets from the engine.
+VERDICT = {"on_sale": "active", "slow": "active", "scripted": "active",
+           "sold_out": "out_of_stock", "gone": "removed", "captcha": "blocked",
+           "down": "unreachable"}
+
+
+@pytest.fixture(scope="module")
+def markets():
+    """The sample marketplaces on four free ports (a random base, tried until one is free)."""
+    for _ in range(20):
+        served = SampleMarkets(random.randrange(20000, 40000))
+        try:
+            served.start()
+        except OSError:
+            continue
+        yield served
+        served.stop()
+        return
+    pytest.fail("no four free ports")
+
+
+@pytest.fixture
+def app_overrides(markets) -> dict:
+    return {"SAMPLE_MARKETS_PORT": markets.first_port,
+            "SCRAPER_ALLOWED_ENDPOINTS": ",".join(endpoints(markets.first_port)),
+            "SCRAPER_POLITE": False, "SCRAPER_RETRIES": 1, "SCRAPER_BACKOFF": 0.01,
+            "REMOVAL_CONFIRM_SECONDS": 0.3}
+
+
+@pytest.fixture
+def run(app):
+    runner_ = app.test_cli_runner()
+    return lambda *args: runner_.invoke(args=["ocop", *args])
+
+
+def counts() -> tuple:
+    """What `ocop demo` writes, counted."""
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (Listing, CheckRun, Check, MonthClose, ListingMonth, ShareCell))
+
+
+def test_demo_writes_24_closed_months_once(app, run):
+    first = run("demo")
+    assert first.exit_code == 0, first.output
+    assert "Đã nạp dữ liệu mẫu" in first.output
+    with app.app_context():
+        before = counts()
+        closed = db.session.scalars(select(MonthClose.month).order_by(MonthClose.month)).all()
+        assert len(closed) == MONTHS
+        runs = db.session.scalars(select(CheckRun).order_by(CheckRun.created_at)).all()
+        assert len(runs) == MONTHS + 1 and {r.origin for r in runs} == {ORIGIN}
+        assert all(r.state == "done" and r.summary["checked"] for r in runs)
+        # The trend is not flat: listings were added over the two years.
+        online = db.session.execute(
+            select(ShareCell.month, func.sum(ShareCell.online)).where(ShareCell.marketplace_id == 0)
+            .group_by(ShareCell.month).order_by(ShareCell.month)).all()
+        assert online[0][1] < online[-1][1]
+        # The removal went through the real rule: seen once, confirmed by a second look.
+        gone = next(s for s in SHELVES if s.kind == "gone")
+        listing = db.session.scalar(select(Listing).where(
+            Listing.canonical_url.endswith(gone.path)))
+        assert listing.status == "removed"
+        phases = [c.phase for c in db.session.scalars(
+            select(Check).where(Check.listing_id == listing.id, Check.verdict == "removed"))]
+        assert sorted(phases) == [1, 2]
+        head = figures.headline(figures.Filters())
+        assert 0 < head.online.part < head.online.whole and head.unchecked == 0
+    again = run("demo")
+    assert again.exit_code == 0 and "không thay đổi gì" in again.output
+    with app.app_context():
+        assert counts() == before
+
+
+def test_every_verdict_through_the_real_engine(app, run):
+    run("demo")
+    with app.app_context():
+        checked_run, _ = runner.start("all", origin="cli")
+        runner.execute(checked_run.id)
+        seen = {}
+        for check in db.session.scalars(select(Check).where(Check.run_id == checked_run.id,
+                                                            Check.phase == 1)):
+            seen[check.listing.canonical_url] = (check.verdict, check.evidence)
+        confirmed = db.session.scalar(select(func.count()).select_from(Check).where(
+            Check.run_id == checked_run.id, Check.phase == 2, Check.status_after == "removed"))
+    by_kind = {}
+    for shelf in SHELVES:
+        verdict, evidence = next(v for url, v in seen.items() if url.endswith(shelf.path))
+        by_kind.setdefault(shelf.kind, set()).add(verdict)
+        assert evidence["rule"] and evidence["final_url"].endswith(shelf.path)
+    assert by_kind == {kind: {VERDICT[kind]} for kind in by_kind}
+    assert set(Counter(v for v, _ in seen.values())) == {
+        "active", "out_of_stock", "removed", "blocked", "unreachable"}
+    assert confirmed == 1
+
+
+def test_without_chromium_the_browser_market_says_so(markets):
+    shelf = next(s for s in SHELVES if s.kind == "scripted")
+    url = f"http://127.0.0.1:{markets.first_port + 3}{shelf.path}"
+    settings = Settings(allowed_endpoints=tuple(endpoints(markets.first_port)), robots=False,
+                        polite=False, retries=0, browser_executable="/nonexistent/chromium")
+    target = Target(key=1, url=url, adapter="generic", marketplace="mau-cho-so",
+                    hosts=frozenset({f"127.0.0.1:{markets.first_port + 3}"}), fetch="browser")
+    (result,) = check_many([target], settings)
+    assert result.verdict == "unknown" and result.evidence["rule"] == "fetch-browser_missing"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_exception_opens_only_the_pairs_named(markets):
+    allowed = endpoints(markets.first_port)
+    guard = Guard(allowed_endpoints=allowed)
+    assert guard.resolve("127.0.0.1", markets.first_port)
+    for port in (markets.first_port + 4, markets.first_port - 1, 5000, free_port()):
+        with pytest.raises(FetchError) as refused:
+            guard.resolve("127.0.0.1", port)
+        assert refused.value.kind == "refused_address"
+    with pytest.raises(FetchError):  # another loopback address on the same port
+        guard.resolve("127.0.0.2", markets.first_port)
+    # Through the engine: a page of an allowed marketplace, then one served on a port not named.
+    other = SampleMarkets(markets.first_port + 100)
+    other.start()
+    try:
+        targets = [Target(key=n, url=f"http://127.0.0.1:{first}{SHELVES[0].path}",
+                          adapter="generic", marketplace="x",
+                          hosts=frozenset({f"127.0.0.1:{first}"}))
+                   for n, first in enumerate((markets.first_port, other.first_port))]
+        results = sorted(check_many(targets, Settings(allowed_endpoints=tuple(allowed),
+                                                      polite=False, retries=0)),
+                         key=lambda r: r.target.key)
+    finally:
+        other.stop()
+    assert results[0].verdict == "active"
+    assert results[1].verdict == "unknown"
+    assert results[1].evidence["error"]["kind"] == "refused_address"
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1", "localhost:5101", "127.0.0.1:0", "127.0.0.1:x"])
+def test_an_endpoint_must_be_an_address_and_a_port(text):
+    with pytest.raises(ValueError):
+        Guard(allowed_endpoints=[text])
+
+
+def test_a_port_taken_is_named_with_the_setting_that_moves_it(app, run, markets):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        app.config["SAMPLE_MARKETS_PORT"] = port - 2  # the third marketplace's port is taken
+        result = run("serve-demo", "--port", str(free_port()))
+    finally:
+        taken.close()
+    assert result.exit_code == 1
+    assert f"Cổng {port}" in result.output and "Sàn mẫu Đặc Sản Vùng Cao" in result.output
+    assert "SAMPLE_PORT" in result.output and "OCOP_SAMPLE_MARKETS_PORT" in result.output
+    # Nothing is left listening on the ports it did open.
+    for first in (port - 2, port - 1):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", first))
+
+
+def test_the_app_port_cannot_be_a_sample_marketplace_port(app, run, markets):
+    result = run("serve-demo", "--port", str(markets.first_port + 1))
+    assert result.exit_code == 2 and "PORT=" in result.output
+
+
+def test_pages_say_the_history_is_sample_data(app, run, officer):
+    page = BeautifulSoup(officer.get("/dashboard/").text, "html.parser")
+    assert page.find(id="sample-data") is None
+    run("demo")
+    for path in ("/dashboard/", "/checks/", "/history/", "/products/LC-2021-09", "/lookup/"):
+        page = BeautifulSoup(officer.get(path).text, "html.parser")
+        assert "Dữ liệu mẫu" in page.find(id="sample-data").text, path
+
+
+def test_a_registry_never_checked_says_so_and_offers_the_first_run(app, officer, catalogue):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = BeautifulSoup(officer.get("/dashboard/").text, "html.parser")
+    notice = page.find(id="never-checked")
+    assert "Chưa kiểm tra gian hàng nào" in notice.text
+    assert "—" in page.find(id="share-online").text and "%" not in page.find(id="share-online").text
+    other = page.find(id="other-figures").text
+    assert "Gian hàng quá hạn xác minh: 0" in other
+    assert "Gian hàng chưa kiểm tra lần nào: 1" in other
+    form = notice.find("form")
+    assert form["method"] == "post" and form["action"] == "/checks/"
+    data = {field["name"]: field["value"] for field in form.find_all("input")}
+    assert data["scope"] == "all" and data["csrf_token"]
+    assert officer.post("/checks/", data={"scope": "all"}).status_code == 400  # no token
+    response = officer.post("/checks/", data=data)
+    assert response.status_code == 303 and "/checks/" in response.location
+    with app.app_context():  # the run goes on a thread of the app: wait for it
+        deadline = time.monotonic() + 60
+        while not (checked := db.session.scalar(select(CheckRun))).finished:
+            assert time.monotonic() < deadline
+            db.session.remove()
+            time.sleep(0.2)
+        assert checked.scope == "all" and checked.origin == "web"
+    page = BeautifulSoup(officer.get("/dashboard/").text, "html.parser")
+    assert page.find(id="never-checked") is None
+    assert "%" in page.find(id="share-online").text
