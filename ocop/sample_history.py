@@ -51,18 +51,23 @@ def evidence(shelf: Shelf, url: str, verdict: str) -> dict:
     elif verdict == "unreachable":
         rule, detail, status = ("fetch-timeout", "read timed out", None) if shelf.kind == "slow" \
             else ("fetch-status", "HTTP 503 after 4 attempts", 503)
-    elif shelf.kind == "scripted":
-        rule, detail, status = "phrase-in-stock", '"thêm vào giỏ hàng"', 200
+    elif shelf.kind == "scripted":  # no structured data: the rendered page's words decide
+        rule, detail, status = (("phrase-in-stock", '"thêm vào giỏ hàng"', 200)
+                                if verdict == "active" else
+                                ("phrase-out-of-stock", '"hết hàng"', 200))
     else:
         stock = "InStock" if verdict == "active" else "OutOfStock"
         rule, detail, status = "jsonld-availability", f'availability "{stock}"', 200
     online = verdict in ("active", "out_of_stock")
+    structured = shelf.kind != "scripted"
     facts = {"adapter": "generic", "url": url, "final_url": url,
              "chain": [{"status": status, "url": url}] if status else [], "requests": [],
              "rule": rule, "detail": detail, "title": shelf.title if online else None,
-             "price": shelf.price if online else None,
-             "availability": {"active": "InStock", "out_of_stock": "OutOfStock"}.get(verdict),
-             "elapsed": 4.2 if shelf.kind == "slow" else 0.3, "attempts": 1, "sample": SAMPLE}
+             "price": shelf.price if online and structured else None,
+             "availability": {"active": "InStock", "out_of_stock": "OutOfStock"}.get(verdict)
+             if structured else None,
+             "elapsed": 4.2 if shelf.kind == "slow" else 0.3,
+             "attempts": 4 if verdict == "unreachable" else 1, "sample": SAMPLE}
     if shelf.kind == "scripted":
         facts["route"] = "browser"
     return facts
