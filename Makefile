@@ -4,8 +4,10 @@ BIN := $(VENV)/bin
 DEMO_ADMIN := admin@demo.ocop.vn
 DEMO_PASSWORD := ocop-demo-2026
 PORT ?= 5000
-# The sample marketplaces listen on this port and the next three.
+# The sample marketplaces listen on this port and the next three (ocop/sample_markets.py;
+# `ocop serve-demo` warns when the pairs below do not cover them all).
 SAMPLE_PORT ?= 5101
+SAMPLE_ENDPOINTS = $(foreach n,0 1 2 3,127.0.0.1:$(shell expr $(SAMPLE_PORT) + $(n)))
 export FLASK_APP := wsgi
 
 .PHONY: install run test lint translations
@@ -31,8 +33,7 @@ run: install
 	@echo "  Sign in as administrator: $(DEMO_ADMIN) / $(DEMO_PASSWORD)"
 	@echo "  Or as officer canbo@demo.ocop.vn, producer htx.huongtam@demo.ocop.vn (same password)"
 	@echo ""
-	export OCOP_SAMPLE_MARKETS_PORT=$(SAMPLE_PORT); \
-	OCOP_SCRAPER_ALLOWED_ENDPOINTS=$$($(BIN)/ocop serve-demo --endpoints) \
+	OCOP_SAMPLE_MARKETS_PORT=$(SAMPLE_PORT) OCOP_SCRAPER_ALLOWED_ENDPOINTS="$(SAMPLE_ENDPOINTS)" \
 	$(BIN)/ocop serve-demo --port $(PORT)
 
 test: install
