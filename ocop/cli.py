@@ -14,7 +14,7 @@ from scrapers.model import FETCH_METHODS
 from .audit import acting_as
 from .config import allowed_endpoints
 from .extensions import db
-from .models import ROLES, Marketplace, Producer, Product, User
+from .models import ROLES, Marketplace, MarketplaceHost, Producer, Product, User
 
 ocop_group = AppGroup("ocop", help="Registry of OCOP products and their marketplace listings.")
 
@@ -72,6 +72,7 @@ def serve_demo_command(port: int, endpoints: bool) -> None:
         raise click.UsageError(_("Cổng %(port)d của ứng dụng trùng với một sàn mẫu; chọn cổng "
                                  "khác (make run PORT=…) hoặc dời các sàn mẫu "
                                  "(make run SAMPLE_PORT=…).", port=port))
+    warn_unless_reachable(pairs)
     markets = sample_markets.SampleMarkets(first)
     try:
         markets.start()
@@ -81,15 +82,29 @@ def serve_demo_command(port: int, endpoints: bool) -> None:
             "trình đó, hoặc dời các sàn mẫu sang cổng khác: make run SAMPLE_PORT=6101 (biến "
             "môi trường OCOP_SAMPLE_MARKETS_PORT).", port=exc.port, market=exc.market.name)
         ) from exc
-    allowed = set(allowed_endpoints(current_app.config["SCRAPER_ALLOWED_ENDPOINTS"]))
-    if not allowed.issuperset(pairs):
-        click.echo(_("Chú ý: máy kiểm tra chưa được phép vào các sàn mẫu; đặt "
-                     "OCOP_SCRAPER_ALLOWED_ENDPOINTS=%(pairs)s", pairs=",".join(pairs)), err=True)
     click.echo(_("Sàn mẫu: %(urls)s", urls=", ".join(f"http://{p}" for p in pairs)))
     try:
         run_simple(sample_markets.HOST, port, current_app._get_current_object(), threaded=True)
     finally:
         markets.stop()
+
+
+def warn_unless_reachable(pairs: list[str]) -> None:
+    """Say so when the sample listings were written for other ports, or when this process's
+    checker may not reach the sample marketplaces: their checks would all fail."""
+    from .sample_markets import MARKETS
+
+    recorded = set(db.session.scalars(
+        select(MarketplaceHost.host).join(Marketplace)
+        .where(Marketplace.slug.in_([m.slug for m in MARKETS]))))
+    if recorded - set(pairs):
+        click.echo(_("Chú ý: gian hàng mẫu đã được ghi với %(hosts)s; hãy chạy với cổng sàn mẫu "
+                     "như lúc nạp (make run SAMPLE_PORT=…), hoặc xoá instance/ocop.sqlite3 để "
+                     "nạp lại.", hosts=", ".join(sorted(recorded))), err=True)
+    allowed = set(allowed_endpoints(current_app.config["SCRAPER_ALLOWED_ENDPOINTS"]))
+    if not allowed.issuperset(pairs):
+        click.echo(_("Chú ý: máy kiểm tra chưa được phép vào các sàn mẫu; đặt "
+                     "OCOP_SCRAPER_ALLOWED_ENDPOINTS=%(pairs)s", pairs=",".join(pairs)), err=True)
 
 
 user_group = AppGroup("user", help="User accounts.")

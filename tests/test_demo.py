@@ -167,6 +167,7 @@ def test_an_endpoint_must_be_an_address_and_a_port(text):
 
 
 def test_a_port_taken_is_named_with_the_setting_that_moves_it(app, run, markets):
+    run("demo")  # its listings are on the sample marketplaces' usual ports
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
@@ -179,6 +180,8 @@ def test_a_port_taken_is_named_with_the_setting_that_moves_it(app, run, markets)
     assert result.exit_code == 1
     assert f"Cổng {port}" in result.output and "Sàn mẫu Đặc Sản Vùng Cao" in result.output
     assert "SAMPLE_PORT" in result.output and "OCOP_SAMPLE_MARKETS_PORT" in result.output
+    # ...and the sample listings were written for other ports: it says so.
+    assert f"127.0.0.1:{markets.first_port}" in result.output
     # Nothing is left listening on the ports it did open.
     for first in (port - 2, port - 1):
         with socket.socket() as sock:
