@@ -90,14 +90,18 @@ def serve_demo_command(port: int, endpoints: bool) -> None:
 
 
 def warn_unless_reachable(pairs: list[str]) -> None:
-    """Say so when the sample listings were written for other ports, or when this process's
-    checker may not reach the sample marketplaces: their checks would all fail."""
+    """Say so when the database has no sample listings or has them on other ports, or when this
+    process's checker may not reach the sample marketplaces: their checks would all fail."""
     from .sample_markets import MARKETS
 
     recorded = set(db.session.scalars(
         select(MarketplaceHost.host).join(Marketplace)
         .where(Marketplace.slug.in_([m.slug for m in MARKETS]))))
-    if recorded - set(pairs):
+    if not recorded:
+        click.echo(_("Chú ý: cơ sở dữ liệu này chưa có sàn mẫu (chưa chạy ocop demo, hoặc dữ liệu "
+                     "mẫu được nạp từ phiên bản trước): xoá instance/ocop.sqlite3 rồi chạy lại "
+                     "make run để có chúng."), err=True)
+    elif recorded - set(pairs):
         click.echo(_("Chú ý: gian hàng mẫu đã được ghi với %(hosts)s; hãy chạy với cổng sàn mẫu "
                      "như lúc nạp (make run SAMPLE_PORT=…), hoặc xoá instance/ocop.sqlite3 để "
                      "nạp lại.", hosts=", ".join(sorted(recorded))), err=True)

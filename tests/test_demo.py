@@ -228,3 +228,8 @@ def test_a_registry_never_checked_says_so_and_offers_the_first_run(app, officer,
     page = BeautifulSoup(officer.get("/dashboard/").text, "html.parser")
     assert page.find(id="never-checked") is None
     assert "%" in page.find(id="share-online").text
+
+
+def test_a_database_without_sample_marketplaces_is_told_so(app, run, markets):
+    result = run("serve-demo", "--port", str(free_port()))  # `markets` holds the ports: it stops
+    assert result.exit_code == 1 and "chưa có sàn mẫu" in result.output
