@@ -124,9 +124,14 @@ def product_page(name: str, availability: str = "InStock", price: int = 150000) 
             f"<body><main><h1>{name}</h1></main></body></html>")
 
 
+# Large enough that the browser route's screenshot of the page shows what a shopper would read.
+SHELL_STYLE = "body{font:28px/1.5 sans-serif;margin:3rem}main{border:2px solid #ccc;padding:2rem}"
+
+
 def scripted_page(text: str, title: str) -> str:
     """An app shell: a plain HTTP client sees no product; the page's script writes `text`."""
-    return (f"<html><head><title>{title}</title></head><body><main id='app'></main>"
+    return (f"<html><head><title>{title}</title><style>{SHELL_STYLE}</style></head>"
+            f"<body><main id='app'></main>"
             f"<script>document.getElementById('app').textContent = {json.dumps(text)};"
             f"</script></body></html>")
 
