@@ -40,7 +40,8 @@ WIDEST = r"""width => {
     path = name(el) + (path ? ' > ' + path : '');
   }
   return {scrollWidth: document.documentElement.scrollWidth, width,
-          widest: widest ? `${path} "${widest.textContent.replace(/\s+/g, ' ').trim().slice(0, 40)}"` : null,
+          widest: widest
+            ? `${path} "${widest.textContent.replace(/\s+/g, ' ').trim().slice(0, 40)}"` : null,
           right: Math.round(right)};
 }"""
 
@@ -131,8 +132,8 @@ def preview_an_import(tab, tmp_path) -> None:
 @pytest.mark.parametrize("role, email", [("visitor", None), ("producer", "producer@example.vn"),
                                          ("officer", "officer@example.vn"),
                                          ("admin", "admin@example.vn")])
-def test_every_page_of_a_role_fits_a_phone(browser, live_server, watch, daily, tmp_path,
-                                           role, email):
+def test_every_page_of_a_role_fits_a_phone(browser, live_server, watch,  # noqa: F811
+                                           daily, tmp_path, role, email):
     context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True,
                                   has_touch=True)
     tab = watch(context.new_page())
@@ -157,8 +158,8 @@ def test_every_page_of_a_role_fits_a_phone(browser, live_server, watch, daily, t
 
 
 @pytest.mark.parametrize("email", ["officer@example.vn", None])
-def test_the_collapsed_menu_opens_to_sign_out_and_language(browser, live_server, watch, catalogue,
-                                                            email):
+def test_the_folded_menu_opens_on_sign_out_and_language(browser, live_server, watch,  # noqa: F811
+                                                        catalogue, email):
     expect = sync_api.expect
     context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True,
                                   has_touch=True)
@@ -183,7 +184,7 @@ def test_the_collapsed_menu_opens_to_sign_out_and_language(browser, live_server,
     context.close()
 
 
-def test_the_menu_is_open_on_a_desktop(page):
+def test_the_menu_is_open_on_a_desktop(page):  # noqa: F811
     expect = sync_api.expect
     page.set_viewport_size({"width": 1366, "height": 900})
     expect(page.locator("header details.menu > summary")).to_be_hidden()
