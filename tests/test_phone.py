@@ -122,11 +122,12 @@ def preview_an_import(tab, tmp_path) -> None:
     book = sample_workbook(tmp_path / "nhap.xlsx", products=[
         product_row(), product_row("LC-001", "Chè Bát tiên Hướng Tâm", "HTX Chè Hướng Tâm",
                                    tax_code="5300123456", commune="Bắc Hà",
-                                   category="Đồ uống", stars=4)])
+                                   category="Đồ uống", stars=4)],
+        listings=[["LC-001", "", "https://tiki.vn/che-bat-tien-huong-tam-hop-giay-p3001.html"]])
     tab.goto("/workbook/")
     tab.set_input_files("#upload-form input[type=file]", str(book))
     tab.click("#upload-form button[type=submit]")
-    tab.wait_for_selector("#preview, #problems")
+    tab.wait_for_selector("#preview #changes")
 
 
 @pytest.mark.parametrize("role, email", [("visitor", None), ("producer", "producer@example.vn"),
