@@ -94,7 +94,7 @@ def register_templating(app: Flask) -> None:
     from . import models, sample_history
     from .checks.rules import rule_text
     from .localtime import local_date
-    from .text import fold
+    from .text import breakable, fold
 
     app.jinja_env.globals.update(
         CATEGORIES=models.CATEGORIES,
@@ -111,6 +111,7 @@ def register_templating(app: Flask) -> None:
         sample_history=sample_history.shown,
     )
     app.jinja_env.filters["fold"] = fold
+    app.jinja_env.filters["breakable"] = breakable
     app.jinja_env.filters["rule_text"] = rule_text
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.##")
