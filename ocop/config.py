@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict:
         "SCRAPER_USER_AGENT": "",  # empty: built from the province and the contact
         "SCRAPER_ALLOWED_NETWORKS": "",  # e.g. "127.0.0.1/32" for tests; never in production
         "SCRAPER_CONCURRENCY": 16,
+        "CHECK_PROCESSES": 0,  # processes `ocop check` spreads a run over; 0: one per core
         "SCRAPER_POLITE": True,
         "SCRAPER_ROBOTS": True,
         "SCRAPER_TIMEOUT": 15.0,
