@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from ocop.checks import processes
+from ocop.checks import processes, runner
 from ocop.checks.settings import engine_settings
 from ocop.extensions import db
 from ocop.models import Check, Listing, Marketplace
@@ -38,6 +38,15 @@ def test_a_run_spread_over_processes_checks_each_listing_once(app, shop):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Check)
                                  .where(Check.phase == 1)) == 16
+
+
+def test_progress_counts_the_checks_of_every_process(app, shop):
+    add_listings(app, shop, *([[LIVE]] * 9))
+    seen = []
+    with app.app_context():
+        run, _ = runner.start("all", origin="test")
+        runner.execute(run.id, parts=3, on_progress=seen.append)
+    assert sum(seen) == 9
 
 
 def shares(parts: int, fetch: str | None = None) -> list[set[int]]:

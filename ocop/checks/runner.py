@@ -76,14 +76,19 @@ def execute(run_id: int, *, concurrency: int | None = None, parts: int = 1,
     if parts > 1 and on_progress:  # the other parts' checks count too: read them from the run
         on_progress = run_progress(run_id, on_progress)
 
+    fetch = run.fetch
+
     def work(part: int) -> None:
-        check_pass(run_id, and_(condition, processes.share(part, parts, run.fetch)),
-                   concurrency=threads, parts=parts, on_progress=on_progress)
+        check_pass(run_id, and_(condition, processes.share(part, parts, fetch)),
+                   concurrency=threads, parts=parts,
+                   on_progress=on_progress if part == 0 else None)  # one process reports
 
     try:
         processes.spread(work, parts)
+        if parts > 1 and on_progress:
+            on_progress(0)  # what the other parts did after this one's last batch
         confirm_removals(run_id, concurrency=concurrency)
-        return finish(run.id)
+        return finish(run_id)
     except BaseException as exc:
         fail(run_id, exc)
         raise
