@@ -71,12 +71,11 @@ def execute(run_id: int, *, concurrency: int | None = None, parts: int = 1,
     share the `concurrency`), then its confirmations."""
     run = begin(run_id)
     condition = and_(scope.in_scope(run), scope.unchecked(run.id))
+    fetch = run.fetch
     total = concurrency or int(current_app.config["SCRAPER_CONCURRENCY"])
     threads = max(1, total // max(parts, 1))
     if parts > 1 and on_progress:  # the other parts' checks count too: read them from the run
         on_progress = run_progress(run_id, on_progress)
-
-    fetch = run.fetch
 
     def work(part: int) -> None:
         check_pass(run_id, and_(condition, processes.share(part, parts, fetch)),
