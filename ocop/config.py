@@ -42,6 +42,7 @@ def defaults(instance_path: str) -> dict:
         # The demo's sample marketplaces listen on this port and the next three.
         "SAMPLE_MARKETS_PORT": 5101,
         "SCRAPER_CONCURRENCY": 16,
+        "CHECK_PROCESSES": 0,  # processes `ocop check` spreads a run over; 0: one per core
         "SCRAPER_POLITE": True,
         "SCRAPER_ROBOTS": True,
         "SCRAPER_TIMEOUT": 15.0,

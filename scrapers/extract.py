@@ -209,6 +209,8 @@ def structured(html: str) -> Signals:
     """JSON-LD first, then microdata, then OpenGraph: the first availability found decides."""
     signals = Signals()
     _read_jsonld(html, signals)
+    if signals.verdict and signals.price is not None and signals.title:
+        return signals  # nothing microdata or OpenGraph say could change it: skip two passes
     meta = _meta(html)
     micro = _microdata(html)
     if micro.get("product"):

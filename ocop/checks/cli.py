@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import LISTING_STATUSES, CheckRun, Listing, Marketplace, Product
 from . import dispatch, runner
+from .processes import available
 
 
 def choose_scope(slug: str | None, code: str | None, listing_id: int | None,
@@ -42,7 +43,8 @@ def choose_scope(slug: str | None, code: str | None, listing_id: int | None,
     return ("all" if everything else "due"), None, None
 
 
-def run_check(slug, code, listing_id, everything, concurrency, as_json, wait) -> int:
+def run_check(slug, code, listing_id, everything, concurrency, as_json, wait,
+              processes=None) -> int:
     """Start or resume a run, carry it out here or on the workers, report; the exit code."""
     scope_name, scope_id, label = choose_scope(slug, code, listing_id, everything)
     try:
@@ -64,7 +66,7 @@ def run_check(slug, code, listing_id, everything, concurrency, as_json, wait) ->
         if wait:
             run = watch(run.id, show_bar)
     else:
-        run = execute_here(run, concurrency, show_bar)
+        run = execute_here(run, concurrency, processes, show_bar)
     report(run, as_json)
     return 1 if run.state == "failed" else 0
 
@@ -76,12 +78,17 @@ def progress_bar(total: int, show: bool):
     return click.progressbar(length=total, label=_("Đang kiểm tra"), show_pos=True)
 
 
-def execute_here(run: CheckRun, concurrency: int | None, show_bar: bool) -> CheckRun:
-    """Carry the run out in this process."""
+def execute_here(run: CheckRun, concurrency: int | None, processes: int | None,
+                 show_bar: bool) -> CheckRun:
+    """Carry the run out on this machine, spread over `processes` (None: the setting)."""
+    parts = processes
+    if parts is None:  # the setting, but a small run is not worth a fork
+        parts = int(current_app.config["CHECK_PROCESSES"]) or available()
+        parts = min(parts, max(1, run.total // runner.BATCH))
     with progress_bar(run.total, show_bar) as bar:
         if bar:
             bar.update(runner.progress(run)["done"])
-        return runner.execute(run.id, concurrency=concurrency,
+        return runner.execute(run.id, concurrency=concurrency, parts=parts,
                               on_progress=bar.update if bar else None)
 
 

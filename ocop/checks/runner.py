@@ -19,7 +19,7 @@ from scrapers.model import Result
 from ..dashboard import months
 from ..extensions import db
 from ..models import Check, CheckRun, Listing, Marketplace, User, utcnow
-from . import scope, screenshots
+from . import processes, scope, screenshots
 from .record import record
 from .settings import engine_settings
 
@@ -65,15 +65,29 @@ def start(scope_name: str, scope_id: int | None = None, label: str | None = None
     return run, False
 
 
-def execute(run_id: int, *, concurrency: int | None = None,
+def execute(run_id: int, *, concurrency: int | None = None, parts: int = 1,
             on_progress: Callable[[int], None] | None = None) -> CheckRun:
-    """Run `run_id` to the end in this process: its pass, then its confirmations."""
+    """Run `run_id` to the end on this machine: its pass (spread over `parts` processes, which
+    share the `concurrency`), then its confirmations."""
     run = begin(run_id)
     condition = and_(scope.in_scope(run), scope.unchecked(run.id))
+    fetch = run.fetch
+    total = concurrency or int(current_app.config["SCRAPER_CONCURRENCY"])
+    threads = max(1, total // max(parts, 1))
+    if parts > 1 and on_progress:  # the other parts' checks count too: read them from the run
+        on_progress = run_progress(run_id, on_progress)
+
+    def work(part: int) -> None:
+        check_pass(run_id, and_(condition, processes.share(part, parts, fetch)),
+                   concurrency=threads, parts=parts,
+                   on_progress=on_progress if part == 0 else None)  # one process reports
+
     try:
-        check_pass(run.id, condition, concurrency=concurrency, on_progress=on_progress)
-        confirm_removals(run.id, concurrency=concurrency)
-        return finish(run.id)
+        processes.spread(work, parts)
+        if parts > 1 and on_progress:
+            on_progress(0)  # what the other parts did after this one's last batch
+        confirm_removals(run_id, concurrency=concurrency)
+        return finish(run_id)
     except BaseException as exc:
         fail(run_id, exc)
         raise
@@ -90,19 +104,35 @@ def begin(run_id: int) -> CheckRun:
 
 
 def check_pass(run_id: int, condition, *, concurrency: int | None = None, workers: int = 1,
-               on_progress: Callable[[int], None] | None = None) -> None:
-    """Check every listing matching `condition` once and record the results in batches."""
+               parts: int = 1, on_progress: Callable[[int], None] | None = None) -> None:
+    """Check every listing matching `condition` once and record the results in batches
+    (`workers`, `parts`: see engine_settings)."""
     breaker = load_breaker(run_id)
     run = db.session.get(CheckRun, run_id)
     degraded = set(run.degraded)
     results = check_many(scope.targets(condition, scope.hosts_by_marketplace(), run.fetch),
-                         engine_settings(concurrency, workers), paused=degraded.__contains__)
+                         engine_settings(concurrency, workers, parts=parts, fetch=run.fetch),
+                         paused=degraded.__contains__)
     for batch in batches(tripping(results, breaker, degraded)):
         counts = record(run_id, batch, phase=1, degraded=degraded,
                         confirm_after=confirm_after())
         degraded.update(share_degraded(run_id, degraded))
         if on_progress:
             on_progress(sum(counts.values()))
+
+
+def run_progress(run_id: int, on_progress: Callable[[int], None]) -> Callable[[int], None]:
+    """A progress callback that reports what every process has done for the run since the
+    last call, read from the run's checks, whatever this process's own batch was."""
+    seen = progress(db.session.get(CheckRun, run_id))["done"]
+
+    def report(_count: int) -> None:
+        nonlocal seen
+        done = progress(db.session.get(CheckRun, run_id))["done"]
+        on_progress(done - seen)
+        seen = done
+
+    return report
 
 
 def tripping(results: Iterable[Result], breaker: Breaker,
