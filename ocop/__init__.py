@@ -93,6 +93,8 @@ def register_templating(app: Flask) -> None:
     """Globals every template may use."""
     from . import models
     from .checks.rules import rule_text
+    from .listings.advice import advice
+    from .listings.queries import waiting_count
     from .localtime import local_date
     from .text import fold
 
@@ -108,6 +110,8 @@ def register_templating(app: Flask) -> None:
         RUN_STATES=models.RUN_STATES,
         province=app.config["PROVINCE"],
         freshness_days=app.config["FRESHNESS_DAYS"],
+        waiting_proposals=waiting_count,
+        listing_advice=advice,
     )
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["rule_text"] = rule_text

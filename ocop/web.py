@@ -43,9 +43,10 @@ def render(template: str, block: str, push_url: str | None = None, trigger: str 
     return response
 
 
-def partial(template: str, **context):
-    """A partial template on its own, as htmx swaps it (a row, an error text)."""
-    response = make_response(render_template(template, **context))
+def partial(template: str, trigger: str | None = None, **context):
+    """A partial template on its own, as htmx swaps it (a row, an error text); `trigger` an
+    event it raises so other parts of the page refresh."""
+    response = htmx_response(render_template(template, **context), trigger=trigger)
     response.vary.add("HX-Request")
     return response
 

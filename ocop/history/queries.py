@@ -50,7 +50,7 @@ FIELD_LABELS = {
     "listing": {
         "product_id": _l("Sản phẩm"), "marketplace_id": _l("Sàn"), "url": _l("Đường dẫn"),
         "canonical_url": _l("Đường dẫn chuẩn hoá"), "item_id": _l("Mã mặt hàng trên sàn"),
-        "approved": _l("Đã duyệt"),
+        "approved": _l("Đã duyệt"), "refusal": _l("Lý do từ chối"),
     },
     "marketplace": {
         "name": _l("Tên sàn"), "slug": _l("Tên ngắn"), "adapter": _l("Bộ đọc"),
