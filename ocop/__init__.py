@@ -97,6 +97,7 @@ def register_templating(app: Flask) -> None:
     from .listings.queries import waiting_count
     from .localtime import local_date
     from .text import fold
+    from .web import wants_fragment
 
     app.jinja_env.globals.update(
         CATEGORIES=models.CATEGORIES,
@@ -112,6 +113,7 @@ def register_templating(app: Flask) -> None:
         freshness_days=app.config["FRESHNESS_DAYS"],
         waiting_proposals=waiting_count,
         listing_advice=advice,
+        wants_fragment=wants_fragment,
     )
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["rule_text"] = rule_text

@@ -36,7 +36,7 @@ def test_a_proposal_says_it_waits_and_the_officers_menu_counts_it(producer_clien
     assert menu_count(officer) == ""
     html = assert_fragment(propose(producer_client, "LC-002", "https://voso.vn/nuoc-mam-p77.html"),
                            "listings")
-    assert "đang chờ duyệt" in html.find(id="flashes").text
+    assert "đang chờ duyệt" in html.find(id="listing-flashes").text
     assert "Đã thêm gian hàng" not in html.text
     assert propose(producer_client, "LC-001", "https://tiki.vn/che-p5.html").status_code == 200
     assert menu_count(officer) == "2"
