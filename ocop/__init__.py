@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -91,7 +90,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     """Globals every template may use."""
-    from . import models
+    from . import models, numbers
     from .checks.rules import rule_text
     from .listings.advice import advice
     from .listings.queries import waiting_count
@@ -118,7 +117,9 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["rule_text"] = rule_text
     app.jinja_env.filters["localdate"] = local_date
-    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.##")
+    app.jinja_env.filters["decimal"] = numbers.decimal
+    app.jinja_env.filters["percent"] = numbers.percent
+    app.jinja_env.filters["vnd"] = numbers.vnd
 
     @app.context_processor
     def inject_user() -> dict:

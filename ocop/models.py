@@ -28,6 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from scrapers.model import FETCH_METHODS
 
 from .extensions import db
+from .numbers import percent
 from .text import fold
 
 
@@ -327,7 +328,7 @@ class Target(Versioned, db.Model):
     __table_args__ = (CheckConstraint("share > 0 AND share <= 100", name="share"),)
 
     def __str__(self) -> str:
-        return f"{self.share:g}%"
+        return percent(self.share)
 
 
 RUN_SCOPES = {

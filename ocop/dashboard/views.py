@@ -12,6 +12,7 @@ from .. import records, web
 from ..extensions import db
 from ..localtime import local_date, month_of
 from ..models import Listing, Marketplace, MonthClose, Product, Target, utcnow
+from ..numbers import percent
 from ..products.queries import communes
 from ..web import partial, render, role_required
 from . import changes, chart, figures, months, report, snapshot
@@ -128,5 +129,5 @@ def target():
         check=lambda data: None,
         save=lambda data, version: records.save(current or Target(id=1), data,
                                                 version if current else None),
-        saved=lambda saved: web.done(_("Đã lưu mục tiêu %(share)s%%.", share=f"{saved.share:g}"),
+        saved=lambda saved: web.done(_("Đã lưu mục tiêu %(share)s.", share=percent(saved.share)),
                                      url_for("dashboard.index")))

@@ -21,6 +21,7 @@ from ..models import (
     Product,
     User,
 )
+from ..numbers import decimal
 
 ENTITIES = {
     "product": _l("Sản phẩm"),
@@ -187,7 +188,7 @@ def show_value(field: str, value, names: dict[tuple[str, int], str]) -> str | No
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, float):
-        return f"{value:g}"
+        return decimal(value)
     return str(value)
 
 
