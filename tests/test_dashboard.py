@@ -112,8 +112,8 @@ def test_breakdowns_sort_by_share(officer, province):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("group=9", "Giá trị “9” không dùng được cho bộ lọc group."),
-    ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc stars."),
+    ("group=9", "Giá trị “9” không dùng được cho bộ lọc Nhóm sản phẩm."),
+    ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc Hạng sao."),
     ("marketplace=amazon", "Không có sàn “amazon”."),
     ("commune=Hà+Nội", "Không có chủ thể nào ở xã/phường “Hà Nội”."),
 ])
@@ -121,6 +121,13 @@ def test_bad_filters_get_a_message_not_a_500(officer, province, query, message):
     response = officer.get(f"/dashboard/?{query}", headers=HTMX)
     assert message in assert_fragment(response, "figures").text
     assert message in officer.get(f"/dashboard/?{query}").text
+
+
+def test_a_bad_filter_is_named_in_english_too(officer, province):
+    officer.post("/lang/en")
+    text = officer.get("/dashboard/?group=9").text
+    msg = [line for line in text.splitlines() if "“9”" in line]
+    assert msg and "for the filter Product group." in msg[0]
 
 
 @pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/attention"])
