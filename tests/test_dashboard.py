@@ -111,6 +111,26 @@ def test_breakdowns_sort_by_share(officer, province):
     assert labels == ["Đồ uống", "Thực phẩm"]
 
 
+def test_a_needs_attention_list_shows_its_full_count_a_page_at_a_time(officer, app):
+    with app.app_context():
+        product = make_product("B-1", "Mật ong", producer_named("HTX Sơn Hòa"))
+        for n in range(24):
+            db.session.add(listing(product, "postmart", 500 + n, last_verdict="blocked",
+                                   last_checked_at=utcnow()))
+        db.session.commit()
+    first = assert_fragment(officer.get("/dashboard/attention", headers=HTMX), "attention")
+    assert "(24)" in first.find("h3").text
+    assert len(first.find(id="troubled").find_all("li")) == 20
+    more = first.find("a", rel="next")
+    assert more.text.startswith("Xem thêm") and more["hx-target"] == "#attention"
+    assert more["href"] == "/dashboard/attention?troubled=2"
+    second = assert_fragment(officer.get(more["href"], headers=HTMX), "attention")
+    assert len(second.find(id="troubled").find_all("li")) == 4
+    assert "21–24 trong 24" in second.text and second.find("a", rel="next") is None
+    # Opened on its own (a new tab, no htmx) the address is a whole page.
+    assert_full_page(officer.get(more["href"]), "troubled")
+
+
 @pytest.mark.parametrize("query, message", [
     ("group=9", "Giá trị “9” không dùng được cho bộ lọc Nhóm sản phẩm."),
     ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc Hạng sao."),
