@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -91,10 +90,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     """Globals every template may use."""
-    from . import models, sample_history
+    from . import models, numbers, sample_history
     from .checks.rules import rule_text
+    from .listings.advice import advice
+    from .listings.queries import waiting_count
     from .localtime import local_date
     from .text import breakable, fold
+    from .web import wants_fragment
 
     app.jinja_env.globals.update(
         CATEGORIES=models.CATEGORIES,
@@ -109,12 +111,17 @@ def register_templating(app: Flask) -> None:
         province=app.config["PROVINCE"],
         freshness_days=app.config["FRESHNESS_DAYS"],
         sample_history=sample_history.shown,
+        waiting_proposals=waiting_count,
+        listing_advice=advice,
+        wants_fragment=wants_fragment,
     )
     app.jinja_env.filters["fold"] = fold
     app.jinja_env.filters["breakable"] = breakable
     app.jinja_env.filters["rule_text"] = rule_text
     app.jinja_env.filters["localdate"] = local_date
-    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.##")
+    app.jinja_env.filters["decimal"] = numbers.decimal
+    app.jinja_env.filters["percent"] = numbers.percent
+    app.jinja_env.filters["vnd"] = numbers.vnd
 
     @app.context_processor
     def inject_user() -> dict:

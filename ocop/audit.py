@@ -24,7 +24,7 @@ AUDITED = {
     Marketplace: ("marketplace", ("name", "slug", "adapter", "fetch", "enabled", "concurrency",
                                   "min_interval", "hosts")),
     Listing: ("listing", ("product_id", "marketplace_id", "url", "canonical_url", "item_id",
-                          "approved")),
+                          "approved", "refusal")),
     User: ("user", ("email", "name", "role", "producer_id", "active", "password_hash")),
     Target: ("target", ("share", "due_on", "note")),
 }

@@ -73,5 +73,8 @@ class RecordForm(Form):
     version = VersionField(widget=HiddenInput(), validators=[Optional()])
 
     def data_for_save(self) -> dict:
-        """The field values an operation applies, without the form's own bookkeeping."""
-        return {k: v for k, v in self.data.items() if k not in ("version", "csrf_token")}
+        """The field values an operation applies, without the form's own bookkeeping; a blank
+        text box is no value (None), as an empty cell of an imported workbook is, so a record
+        saved on the web and re-imported from its export compares equal."""
+        return {k: None if isinstance(v, str) and not v.strip() else v
+                for k, v in self.data.items() if k not in ("version", "csrf_token")}

@@ -28,6 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from scrapers.model import FETCH_METHODS
 
 from .extensions import db
+from .numbers import percent
 from .text import fold
 
 
@@ -255,6 +256,10 @@ class Listing(Versioned, db.Model):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # A producer's proposal waits for an officer; officers' own listings are approved at once.
     approved: Mapped[bool] = mapped_column(default=True)
+    # An officer's refusal of a proposal, with the reason the producer is shown; the proposal
+    # stays (unapproved) so the producer sees why, until they withdraw it.
+    refusal: Mapped[str | None] = mapped_column(Text)
+    refused_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The last decisive status (active, out of stock, confirmed removed); blocked, unreachable
     # and unknown checks never overwrite it: they only show in `last_verdict`.
     status: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -278,6 +283,16 @@ class Listing(Versioned, db.Model):
         Index("ix_listings_online", "status", "verified_at", "approved", "product_id",
               "marketplace_id"),
     )
+
+    @hybrid_property
+    def waiting(self) -> bool:
+        """A proposal no officer has approved or refused yet."""
+        return not self.approved and self.refused_at is None
+
+    @waiting.inplace.expression
+    @classmethod
+    def _waiting_expression(cls):
+        return and_(~cls.approved, cls.refused_at.is_(None))
 
     @hybrid_method
     def stale_before(self, cutoff: datetime) -> bool:
@@ -313,7 +328,7 @@ class Target(Versioned, db.Model):
     __table_args__ = (CheckConstraint("share > 0 AND share <= 100", name="share"),)
 
     def __str__(self) -> str:
-        return f"{self.share:g}%"
+        return percent(self.share)
 
 
 RUN_SCOPES = {

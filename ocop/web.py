@@ -43,9 +43,10 @@ def render(template: str, block: str, push_url: str | None = None, trigger: str 
     return response
 
 
-def partial(template: str, **context):
-    """A partial template on its own, as htmx swaps it (a row, an error text)."""
-    response = make_response(render_template(template, **context))
+def partial(template: str, trigger: str | None = None, **context):
+    """A partial template on its own, as htmx swaps it (a row, an error text); `trigger` an
+    event it raises so other parts of the page refresh."""
+    response = htmx_response(render_template(template, **context), trigger=trigger)
     response.vary.add("HX-Request")
     return response
 
@@ -100,10 +101,10 @@ def role_required_handler(role: str):
     return decorator
 
 
-def page_number() -> int:
-    """The `page` query argument, 1 when absent or nonsense; past MAX_PAGE no such page (404),
-    so no offset overflows the database."""
-    page = request.args.get("page", 1, type=int)
+def page_number(arg: str = "page") -> int:
+    """The page query argument (`arg`: a page with several paged lists names each), 1 when
+    absent or nonsense; past MAX_PAGE no such page (404), so no offset overflows the database."""
+    page = request.args.get(arg, 1, type=int)
     if page and page > MAX_PAGE:
         abort(404)
     return page if page and page > 0 else 1

@@ -248,3 +248,35 @@ def test_a_locked_out_sign_in_says_so_and_a_new_password_signs_out_elsewhere(
     expect(phone.locator("#flashes")).to_contain_text("Đã đổi mật khẩu")
     desktop.goto("/products/")
     expect(desktop).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_a_producer_proposes_an_officer_refuses_with_a_reason_the_producer_reads_it(
+        page, browser, live_server, watch):
+    expect = sync_api.expect
+    producer = watch(browser.new_context(base_url=live_server).new_page())
+    producer.set_default_timeout(10_000)
+    producer.goto("/login")
+    producer.fill("#email", "producer@example.vn")
+    producer.fill("#password", PASSWORD)
+    producer.click("main button[type=submit]")
+    producer.wait_for_selector("#results")
+    producer.goto("/products/LC-002")
+    producer.fill("#url", "https://voso.vn/nuoc-mam-dac-biet-p9090.html")
+    producer.click("#add-listing button[type=submit]")
+    expect(producer.locator("#listing-flashes")).to_contain_text("đang chờ duyệt")
+    # The officer sees the count in the menu and the proposal in the one list.
+    page.goto("/products/")
+    expect(page.locator("#proposals-menu mark")).to_have_text("1")
+    page.click("#proposals-menu a")
+    row = page.locator("#proposals tbody tr", has_text="LC-002")
+    row.get_by_role("button", name="Từ chối").click()
+    row.get_by_role("button", name="Gửi lý do và từ chối").click()  # no reason yet
+    expect(row.locator(".field-error")).to_contain_text("Hãy ghi lý do từ chối")
+    row.locator("textarea").fill("Đây là gian hàng của người bán lại, không phải của HTX.")
+    row.get_by_role("button", name="Gửi lý do và từ chối").click()
+    expect(row).to_contain_text("Đã từ chối")
+    expect(page.locator("#proposals-menu mark")).to_have_count(0)  # refreshed by the event
+    producer.reload()
+    expect(producer.locator("#listings .refusal")).to_contain_text(
+        "Đây là gian hàng của người bán lại, không phải của HTX.")
+    expect(producer.locator("#listings")).to_contain_text("Bị từ chối")

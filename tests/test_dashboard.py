@@ -111,9 +111,29 @@ def test_breakdowns_sort_by_share(officer, province):
     assert labels == ["Đồ uống", "Thực phẩm"]
 
 
+def test_a_needs_attention_list_shows_its_full_count_a_page_at_a_time(officer, app):
+    with app.app_context():
+        product = make_product("B-1", "Mật ong", producer_named("HTX Sơn Hòa"))
+        for n in range(24):
+            db.session.add(listing(product, "postmart", 500 + n, last_verdict="blocked",
+                                   last_checked_at=utcnow()))
+        db.session.commit()
+    first = assert_fragment(officer.get("/dashboard/attention", headers=HTMX), "attention")
+    assert "(24)" in first.find("h3").text
+    assert len(first.find(id="troubled").find_all("li")) == 20
+    more = first.find("a", rel="next")
+    assert more.text.startswith("Xem thêm") and more["hx-target"] == "#attention"
+    assert more["href"] == "/dashboard/attention?troubled=2"
+    second = assert_fragment(officer.get(more["href"], headers=HTMX), "attention")
+    assert len(second.find(id="troubled").find_all("li")) == 4
+    assert "21–24 trong 24" in second.text and second.find("a", rel="next") is None
+    # Opened on its own (a new tab, no htmx) the address is a whole page.
+    assert_full_page(officer.get(more["href"]), "troubled")
+
+
 @pytest.mark.parametrize("query, message", [
-    ("group=9", "Giá trị “9” không dùng được cho bộ lọc group."),
-    ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc stars."),
+    ("group=9", "Giá trị “9” không dùng được cho bộ lọc Nhóm sản phẩm."),
+    ("stars=abc", "Giá trị “abc” không dùng được cho bộ lọc Hạng sao."),
     ("marketplace=amazon", "Không có sàn “amazon”."),
     ("commune=Hà+Nội", "Không có chủ thể nào ở xã/phường “Hà Nội”."),
 ])
@@ -121,6 +141,13 @@ def test_bad_filters_get_a_message_not_a_500(officer, province, query, message):
     response = officer.get(f"/dashboard/?{query}", headers=HTMX)
     assert message in assert_fragment(response, "figures").text
     assert message in officer.get(f"/dashboard/?{query}").text
+
+
+def test_a_bad_filter_is_named_in_english_too(officer, province):
+    officer.post("/lang/en")
+    text = officer.get("/dashboard/?group=9").text
+    msg = [line for line in text.splitlines() if "“9”" in line]
+    assert msg and "for the filter Product group." in msg[0]
 
 
 @pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/attention"])

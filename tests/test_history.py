@@ -264,7 +264,7 @@ def test_marketplace_edit_shows_hosts(admin, app):
     (edited, created) = entry_rows(html)
     assert edited.find_all("td")[1].text.strip() == "admin@example.vn"
     assert changes_of(edited) == {
-        "Khoảng cách tối thiểu (giây)": ("1", "0.5"),
+        "Khoảng cách tối thiểu (giây)": ("1", "0,5"),
         "Tên miền": ("tiki.vn, www.tiki.vn", "m.tiki.vn, tiki.vn"),
     }
     assert changes_of(created)["Đang kiểm tra"] == ("—", "Có")

@@ -75,7 +75,7 @@ def test_list_shows_hosts_settings_and_counts(admin, catalogue):
     shopee = rows["Shopee"]
     assert "shopee.vn" in shopee.text and "www.shopee.vn" in shopee.text
     assert "0/1" in shopee.text  # one listing, not yet seen online
-    assert shopee.find_all("td")[5].text == "0.5"  # seeded min interval
+    assert shopee.find_all("td")[5].text == "0,5"  # seeded min interval, decimal comma
     assert "Đang bật" in shopee.text
 
 

@@ -121,6 +121,13 @@ def test_create_fills_expiry_and_redirects(officer, app, catalogue):
         assert entry.changes["name"] == [None, "Ruốc lợn bản"]
 
 
+def test_a_saved_product_says_so_once(officer, app, catalogue):
+    officer.post("/products/new", data=form_data(app))
+    page = soup(officer.get("/products/LC-010"))
+    assert [p.text for p in page.select(".flash.success")] == ["Đã lưu sản phẩm LC-010."]
+    assert len(page.find_all(id="flashes")) == 1
+
+
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"code": "LC-001"}, "code", "đã dùng cho sản phẩm Chè Bát tiên Hướng Tâm"),
     ({"code": "lc-001"}, "code", "đã dùng"),

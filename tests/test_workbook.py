@@ -217,6 +217,39 @@ def test_a_new_producer_needs_a_kind(app, tmp_path):
     assert "cần loại hình" in plan.problems[0].message
 
 
+def without_kind_column(rows: list[list]) -> list[list]:
+    """The products sheet without its "Loại hình chủ thể" column."""
+    drop = PRODUCT_HEADERS.index("Loại hình chủ thể")
+    return [row[:drop] + row[drop + 1:] for row in [PRODUCT_HEADERS, *rows]]
+
+
+@pytest.mark.parametrize(("producer", "kind"), [
+    ("HTX Bưởi Múc Thái Niên", "htx"), ("Hợp tác xã chè Hướng Tâm", "htx"),
+    ("Công ty Cổ phần Phong Hải Lào Cai", "doanh_nghiep"),
+    ("Doanh nghiệp tư nhân Đức Thành", "doanh_nghiep"),
+    ("Hộ kinh doanh Lò Văn Sáng", "ho_kinh_doanh"), ("Tổ hợp tác Lê Nậm Pung", "to_hop_tac"),
+    ("Tổ hợp tác sản xuất Cốm thôn Na Lo", "to_hop_tac"),
+])
+def test_without_a_kind_column_a_new_producers_kind_comes_from_its_name(app, tmp_path,
+                                                                        producer, kind):
+    rows = without_kind_column([product_row(producer=producer, kind=None)])
+    plan = run(app, write_xlsx(tmp_path / "a.xlsx", {"Sản phẩm": rows}))
+    assert plan.ok, plan.problems
+    with app.app_context():
+        assert product("LC-101").producer.kind == kind
+
+
+def test_without_a_kind_column_a_name_that_says_no_kind_names_the_missing_column(app,
+                                                                                  tmp_path):
+    rows = without_kind_column([product_row(producer="Bà Lò Thị Mai", kind=None)])
+    plan = run(app, write_xlsx(tmp_path / "a.xlsx", {"Sản phẩm": rows}))
+    assert problems(plan) == [("Sản phẩm", 2, "Loại hình chủ thể", "")]
+    message = plan.problems[0].message
+    assert "không có cột “Loại hình chủ thể”" in message and "Bà Lò Thị Mai" in message
+    with app.app_context():
+        assert counts()["Producer"] == 2  # the two of the test setup: nothing was written
+
+
 def test_duplicate_code_within_the_file(app, tmp_path):
     rows = [product_row(), product_row(name="Bưởi khác")]
     plan = run(app, sample_workbook(tmp_path / "tinh.xlsx", products=rows, listings=[]))

@@ -136,3 +136,25 @@ def test_expiry_dates_survive_the_round_trip(app, catalogue, tmp_path):
         db.session.commit()
         export(tmp_path / "a.xlsx")
     assert not reimport(app, tmp_path / "a.xlsx").changes_anything
+
+
+def test_a_product_made_on_the_web_without_a_decision_number_reimports_unchanged(
+        app, officer, catalogue, tmp_path):
+    with app.app_context():
+        producer = producer_named("HTX Sơn Hòa")
+        chosen = f"{producer.name} [#{producer.id}]"
+    response = officer.post("/products/new", data={
+        "code": "LC-020", "name": "Mật ong bạc hà", "producer": chosen, "category": "1",
+        "stars": "3", "decision_no": "  ", "subgroup": "", "certified_on": "2025-03-01",
+        "expires_on": ""})
+    assert response.status_code == 303
+    with app.app_context():
+        made = product("LC-020")
+        assert (made.decision_no, made.subgroup) == (None, None)
+        path = tmp_path / "out.xlsx"
+        export(path)
+        before = counts()
+    plan = reimport(app, path)
+    assert not plan.changes_anything, plan.counts()
+    with app.app_context():
+        assert counts() == before

@@ -39,7 +39,8 @@ DIMENSIONS = {
 
 
 class BadFilter(ValueError):
-    """A filter value the figures cannot honour; the message says which, in Vietnamese."""
+    """A filter value the figures cannot honour; the message names the filter in the user's
+    language."""
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Filters:
             if raw:
                 if not raw.isdigit() or int(raw) not in allowed:
                     raise BadFilter(_l("Giá trị “%(value)s” không dùng được cho bộ lọc "
-                                       "%(name)s.", value=raw, name=name))
+                                       "%(name)s.", value=raw, name=DIMENSIONS[name]))
                 setattr(filters, name, int(raw))
         if filters.marketplace and not db.session.scalar(
                 select(Marketplace.id).where(Marketplace.slug == filters.marketplace)):

@@ -2,17 +2,20 @@
 Vietnamese whatever the interface language, decimal comma, every percentage from the
 numerator and denominator it states."""
 
+from babel.numbers import format_decimal
+
 from .figures import Figure, Filters, Headline, Row
 
 
 def number(value: int) -> str:
     """1234 -> "1.234"."""
-    return f"{value:,}".replace(",", ".")
+    return format_decimal(value, "#,##0", locale="vi")
 
 
 def percent(figure: Figure) -> str:
     """95.86… -> "95,9%" (one decimal, comma); "—" without a denominator."""
-    return "—" if figure.percent is None else f"{figure.percent:.1f}".replace(".", ",") + "%"
+    return "—" if figure.percent is None else format_decimal(figure.percent, "0.0",
+                                                              locale="vi") + "%"
 
 
 def share(figure: Figure) -> str:

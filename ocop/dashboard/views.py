@@ -12,8 +12,9 @@ from .. import records, web
 from ..extensions import db
 from ..localtime import local_date, month_of
 from ..models import Listing, Marketplace, MonthClose, Product, Target, utcnow
+from ..numbers import percent
 from ..products.queries import communes
-from ..web import partial, render, role_required
+from ..web import page_number, partial, render, role_required
 from . import changes, chart, figures, months, report, snapshot
 from .forms import TargetForm
 
@@ -21,6 +22,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 SORTS = ("label", "counted", "share")
 ATTENTION = 20  # rows of each "needs a human" list; the count says how many there are
+ATTENTION_LISTS = ("troubled", "expiring", "misused")
 EXPIRY_DAYS = 90
 
 
@@ -31,9 +33,10 @@ def sorted_rows(rows: list[figures.Row], sort: str, desc: bool) -> list[figures.
     return sorted(rows, key=key, reverse=desc)
 
 
-def attention(now) -> dict:
+def attention(now, pages: dict[str, int]) -> dict:
     """Listings and products that need someone to look: stale or unreadable listings,
-    certificates about to expire, expired products still sold as OCOP."""
+    certificates about to expire, expired products still sold as OCOP; each list at its page
+    in `pages` (the first when absent)."""
     today = local_date(now)
     cutoff = figures.window_start(now)
     troubled = (select(Listing).join(Listing.product).join(Listing.marketplace)
@@ -49,7 +52,8 @@ def attention(now) -> dict:
         or_(Product.withdrawn, Product.expires_on < today),
         Product.id.in_(select(Listing.product_id).where(figures.online_now(now, True))))
         .order_by(Product.expires_on, Product.code))
-    return {name: (db.paginate(query, page=1, per_page=ATTENTION, error_out=False))
+    return {name: db.paginate(query, page=pages.get(name, 1), per_page=ATTENTION,
+                              error_out=False)
             for name, query in (("troubled", troubled), ("expiring", expiring),
                                 ("misused", misused))}
 
@@ -89,9 +93,12 @@ def index():
 @bp.get("/attention")
 @role_required("officer")
 def attention_list():
-    """The "needs a human" lists, fetched by the dashboard once its figures are shown."""
-    return partial("dashboard/_attention.html", attention=attention(utcnow()),
-                   expiry_days=EXPIRY_DAYS)
+    """The "needs a human" lists, fetched by the dashboard once its figures are shown; each is
+    paged on its own (`?troubled=2`), and the address alone opens them as a page."""
+    pages = {name: page_number(name) for name in ATTENTION_LISTS}
+    return render("dashboard/attention.html", "attention", attention=attention(utcnow(), pages),
+                  pages={name: n for name, n in pages.items() if n > 1},
+                  expiry_days=EXPIRY_DAYS)
 
 
 @bp.get("/changes")
@@ -130,5 +137,5 @@ def target():
         check=lambda data: None,
         save=lambda data, version: records.save(current or Target(id=1), data,
                                                 version if current else None),
-        saved=lambda saved: web.done(_("Đã lưu mục tiêu %(share)s%%.", share=f"{saved.share:g}"),
+        saved=lambda saved: web.done(_("Đã lưu mục tiêu %(share)s.", share=percent(saved.share)),
                                      url_for("dashboard.index")))

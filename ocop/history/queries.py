@@ -21,6 +21,7 @@ from ..models import (
     Product,
     User,
 )
+from ..numbers import decimal
 
 ENTITIES = {
     "product": _l("Sản phẩm"),
@@ -50,7 +51,7 @@ FIELD_LABELS = {
     "listing": {
         "product_id": _l("Sản phẩm"), "marketplace_id": _l("Sàn"), "url": _l("Đường dẫn"),
         "canonical_url": _l("Đường dẫn chuẩn hoá"), "item_id": _l("Mã mặt hàng trên sàn"),
-        "approved": _l("Đã duyệt"),
+        "approved": _l("Đã duyệt"), "refusal": _l("Lý do từ chối"),
     },
     "marketplace": {
         "name": _l("Tên sàn"), "slug": _l("Tên ngắn"), "adapter": _l("Bộ đọc"),
@@ -187,7 +188,7 @@ def show_value(field: str, value, names: dict[tuple[str, int], str]) -> str | No
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, float):
-        return f"{value:g}"
+        return decimal(value)
     return str(value)
 
 

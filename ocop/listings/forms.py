@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
@@ -27,3 +27,9 @@ class ListingForm(Form):
     def chosen_marketplace(self) -> Marketplace | None:
         """The marketplace picked, or None to detect it from the host."""
         return db.session.get(Marketplace, self.marketplace.data) if self.marketplace.data else None
+
+
+class RefusalForm(Form):
+    """Why an officer turns a proposal down; the operation requires it, the producer reads it."""
+
+    reason = TextAreaField(_l("Lý do từ chối"), validators=[Length(max=1000)])

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Listing, Marketplace, Product, User
+from ..models import Listing, Marketplace, Product, User, utcnow
 from .resolve import ListingUrlError, Resolver, duplicate_message, existing_listing
 
 
@@ -36,8 +36,22 @@ def add_listing(product: Product, url: str, user: User,
 
 
 def approve_listing(listing: Listing) -> None:
-    """An officer accepts a producer's proposed listing."""
+    """An officer accepts a producer's proposed listing (one refused earlier included)."""
     listing.approved = True
+    listing.refusal = listing.refused_at = None
+    db.session.commit()
+
+
+def refuse_listing(listing: Listing, reason: str | None) -> None:
+    """An officer turns down a proposal, saying why: the producer reads the reason on the
+    product's page. Without a reason, or for a listing already approved, nothing changes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid.one("reason", _("Hãy ghi lý do từ chối để chủ thể biết cần sửa gì."))
+    if listing.approved:
+        raise Invalid.one("reason", _("Gian hàng này đã được duyệt; muốn bỏ thì hãy gỡ nó."))
+    listing.refusal = reason
+    listing.refused_at = utcnow()
     db.session.commit()
 
 

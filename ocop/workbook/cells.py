@@ -116,6 +116,19 @@ KIND_WORDS = {
     "to hop tac": "to_hop_tac", "tht": "to_hop_tac", "cooperative group": "to_hop_tac",
 }
 
+# The words of KIND_WORDS that, in a producer's name, say its kind: "HTX Bưởi Múc", "Công ty Cổ
+# phần Phong Hải", "Tổ hợp tác Lê Nậm Pung", "Hộ kinh doanh …". Longest first, so "to hop tac"
+# wins over a shorter word at the same place.
+_KIND_IN_NAME = re.compile(r"\b(" + "|".join(sorted(
+    ("htx", "hop tac xa", "to hop tac", "tht", "cong ty", "doanh nghiep", "ho kinh doanh",
+     "hkd"), key=len, reverse=True)) + r")\b")
+
+
+def kind_in_name(name: str) -> str | None:
+    """The kind a producer's name says by its first kind word; None when it says none."""
+    found = _KIND_IN_NAME.search(key(name))
+    return KIND_WORDS[found.group(1)] if found else None
+
 
 def vietnamese(label) -> str:
     """A lazily translated label in Vietnamese, the workbook's language, whatever the user's."""

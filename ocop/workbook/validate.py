@@ -21,7 +21,15 @@ from ..listings.resolve import (
 from ..models import Listing, Producer, Product
 from ..products.forms import CODE_PATTERN
 from ..products.operations import default_expiry
-from .cells import CellError, Vocabulary, is_formula, parse_date, parse_stars, text
+from .cells import (
+    CellError,
+    Vocabulary,
+    is_formula,
+    kind_in_name,
+    parse_date,
+    parse_stars,
+    text,
+)
 from .headers import PRODUCTS, key
 from .plan import ListingDraft, Plan, Problem, ProducerDraft, ProductDraft, TooManyProblems
 from .read import Budget, Table, UnreadableFile, open_tables
@@ -383,9 +391,19 @@ class Checker:
         self.settle(0)
         for producer in self.plan.producers_new:
             producer.province = producer.province or self.province
-            if not producer.kind:
-                table = self.products_table
-                self.plan.add_problem(Problem(
-                    table.sheet, producer.row, table.column("producer_kind"), "",
-                    _("Chủ thể mới %(name)s cần loại hình: Hợp tác xã, Doanh nghiệp, "
-                      "Hộ kinh doanh hoặc Tổ hợp tác.", name=producer.name)))
+            if producer.kind:
+                continue
+            table = self.products_table
+            if "producer_kind" in table.columns:
+                message = _("Chủ thể mới %(name)s cần loại hình: Hợp tác xã, Doanh nghiệp, "
+                            "Hộ kinh doanh hoặc Tổ hợp tác.", name=producer.name)
+            elif kind := kind_in_name(producer.name):  # no such column: the name may say
+                producer.kind = kind
+                continue
+            else:
+                message = _("Tệp không có cột “%(column)s” và tên %(name)s không cho biết "
+                            "loại hình; hãy thêm cột đó và ghi Hợp tác xã, Doanh nghiệp, Hộ "
+                            "kinh doanh hoặc Tổ hợp tác.", column=table.column("producer_kind"),
+                            name=producer.name)
+            self.plan.add_problem(Problem(table.sheet, producer.row,
+                                          table.column("producer_kind"), "", message))
