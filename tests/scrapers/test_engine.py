@@ -233,9 +233,11 @@ def test_marketplace_interval_respected_by_the_scheduler(server):
 
     server.expect_request("/p").respond_with_handler(handle)
     config = settings(polite=True, jitter=0.0,
-                      marketplaces={"cho": Politeness(concurrency=3, min_interval=0.15)})
+                      marketplaces={"cho": Politeness(concurrency=3, min_interval=0.25)})
     assert len(run(targets_for(server, 5), config)) == 5
-    assert min(recorder.gaps()) >= 0.14
+    # Measured where the requests arrive: a loaded machine may delay one request's arrival by
+    # tens of milliseconds after the engine sent it on time, so allow 50 ms of that.
+    assert min(recorder.gaps()) >= 0.2
 
 
 def test_closing_early_shuts_down_cleanly(server):

@@ -153,9 +153,10 @@ def test_min_interval_measured_by_the_server(server):
     recorder = Recorder()
     recording(server, recorder)
     config = settings(polite=True, jitter=0.0,
-                      marketplaces={"cho": Politeness(concurrency=5, min_interval=0.2)})
+                      marketplaces={"cho": Politeness(concurrency=5, min_interval=0.25)})
     assert hammer(config, [server.url_for("/p")] * 5) == [200] * 5
-    assert min(recorder.gaps()) >= 0.19 and len(recorder.starts) == 5
+    # 50 ms of slack for a loaded machine delaying a request's arrival (not the engine's spacing).
+    assert min(recorder.gaps()) >= 0.2 and len(recorder.starts) == 5
 
 
 def test_concurrency_measured_by_a_slow_server(server):
