@@ -211,6 +211,7 @@ def test_a_registry_never_checked_says_so_and_offers_the_first_run(app, officer,
     other = page.find(id="other-figures").text
     assert "Gian hàng quá hạn xác minh: 0" in other
     assert "Gian hàng chưa kiểm tra lần nào: 1" in other
+    assert not page.select("section.breakdown")  # no table of 0 % before any figure exists
     form = notice.find("form")
     assert form["method"] == "post" and form["action"] == "/checks/"
     data = {field["name"]: field["value"] for field in form.find_all("input")}
@@ -228,6 +229,7 @@ def test_a_registry_never_checked_says_so_and_offers_the_first_run(app, officer,
     page = BeautifulSoup(officer.get("/dashboard/").text, "html.parser")
     assert page.find(id="never-checked") is None
     assert "%" in page.find(id="share-online").text
+    assert page.find(id="by-marketplace")
 
 
 def test_a_database_without_sample_marketplaces_is_told_so(app, run, markets):
