@@ -12,6 +12,7 @@ from . import processes
 
 __all__ = ["VERSION", "allowed_networks", "engine_settings", "user_agent"]
 
+
 def engine_settings(concurrency: int | None = None, workers: int = 1, *, parts: int = 1,
                     fetch: str | None = None) -> Settings:
     """Settings for one run, with each marketplace's own politeness; when `workers` processes
