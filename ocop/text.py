@@ -19,8 +19,9 @@ def fold(text: str | None) -> str:
     return " ".join(plain.casefold().split())
 
 
-# After a run of the separators of addresses and codes: where a long one may wrap.
-_BREAK = re.compile(r"(?<=[/?&=#.,_~:-])(?![/?&=#.,_~:-])")
+# After a run of the separators of addresses and codes: where a long one may wrap (not before
+# a space, where text wraps anyway).
+_BREAK = re.compile(r"(?<=[/?&=#.,_~:-])(?![/?&=#.,_~:-]|\s)")
 
 
 def breakable(value) -> Markup:
