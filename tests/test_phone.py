@@ -84,6 +84,26 @@ def daily(app, catalogue, shop, officer):
             "product": catalogue["tea"]}
 
 
+@pytest.fixture
+def phone(browser, live_server, watch):  # noqa: F811
+    """Opens a phone-sized tab, signed in as the given email unless None."""
+    contexts = []
+
+    def open_tab(email: str | None):
+        context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True,
+                                      has_touch=True)
+        contexts.append(context)
+        tab = watch(context.new_page())
+        tab.set_default_timeout(10_000)
+        if email:
+            sign_in(tab, email)
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
 def detail_pages(role: str, daily: dict) -> list[str]:
     """The pages one click from the menu that `role` uses every day."""
     visitor = ["/", "/tra-cuu/?q=che", "/login"]
@@ -133,14 +153,8 @@ def preview_an_import(tab, tmp_path) -> None:
 @pytest.mark.parametrize("role, email", [("visitor", None), ("producer", "producer@example.vn"),
                                          ("officer", "officer@example.vn"),
                                          ("admin", "admin@example.vn")])
-def test_every_page_of_a_role_fits_a_phone(browser, live_server, watch,  # noqa: F811
-                                           daily, tmp_path, role, email):
-    context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True,
-                                  has_touch=True)
-    tab = watch(context.new_page())
-    tab.set_default_timeout(10_000)
-    if email:
-        sign_in(tab, email)
+def test_every_page_of_a_role_fits_a_phone(phone, daily, tmp_path, role, email):
+    tab = phone(email)
     tab.goto("/")
     menu = tab.eval_on_selector_all(
         "header nav a[href^='/']", "links => links.map(a => a.getAttribute('href'))")
@@ -153,21 +167,14 @@ def test_every_page_of_a_role_fits_a_phone(browser, live_server, watch,  # noqa:
     if role in ("officer", "admin"):
         preview_an_import(tab, tmp_path)
         problems += too_wide(tab, role, "the import preview")
-    context.close()
     assert len(menu) >= (2 if role == "visitor" else 3)
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("email", ["officer@example.vn", None])
-def test_the_folded_menu_opens_on_sign_out_and_language(browser, live_server, watch,  # noqa: F811
-                                                        catalogue, email):
+def test_the_folded_menu_opens_on_sign_out_and_language(phone, catalogue, email):
     expect = sync_api.expect
-    context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True,
-                                  has_touch=True)
-    tab = watch(context.new_page())
-    tab.set_default_timeout(10_000)
-    if email:
-        sign_in(tab, email)
+    tab = phone(email)
     tab.goto("/tra-cuu/")
     toggle = tab.locator("header details.menu > summary")
     last = tab.get_by_role("button", name="Đăng xuất") if email else \
@@ -182,7 +189,6 @@ def test_the_folded_menu_opens_on_sign_out_and_language(browser, live_server, wa
     tab.get_by_role("button", name="English").click()
     expect(tab.locator("footer")).to_contain_text("Department of Industry and Trade")
     expect(tab.locator("header details.menu > summary")).to_be_visible()  # still folded
-    context.close()
 
 
 def test_the_menu_is_open_on_a_desktop(page):  # noqa: F811
