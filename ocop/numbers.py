@@ -17,6 +17,12 @@ def percent(value: float) -> str:
     return format_percent(value / 100, "#,##0.#%")
 
 
+def grouped(value: int) -> str:
+    """1290000 -> "1.290.000": a whole number the Vietnamese way whatever the reader's language
+    (the report's sentences, đồng amounts)."""
+    return babel_decimal(value, "#,##0", locale="vi")
+
+
 def vnd(amount: int) -> str:
     """1290000 -> "1.290.000 ₫"."""
-    return f"{babel_decimal(amount, '#,##0', locale='vi')} ₫"
+    return f"{grouped(amount)} ₫"

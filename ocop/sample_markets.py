@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .numbers import vnd
+
 SAMPLE = "Dữ liệu mẫu (minh hoạ)"
 HOST = "127.0.0.1"
 SLOW_SECONDS = 4.0  # the slow listing answers late, but within the checker's timeout
@@ -152,8 +154,7 @@ def answer(shelf: Shelf | None) -> tuple[int, str]:
     if shelf.kind == "down":
         return 503, DOWN
     if shelf.kind == "scripted":
-        price = f"{shelf.price:,}".replace(",", ".")
-        return 200, scripted_page(f"{shelf.title} {price} ₫ Thêm vào giỏ hàng — {SAMPLE}",
+        return 200, scripted_page(f"{shelf.title} {vnd(shelf.price)} Thêm vào giỏ hàng — {SAMPLE}",
                                   shelf.title)
     availability = "OutOfStock" if shelf.kind == "sold_out" else "InStock"
     return 200, product_page(f"{shelf.title} — {SAMPLE}", availability, shelf.price)

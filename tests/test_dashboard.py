@@ -10,6 +10,7 @@ from ocop.dashboard.figures import Figure, Filters, by_marketplace, cube, short_
 from ocop.extensions import db
 from ocop.localtime import local_date
 from ocop.models import AuditEntry, CheckRun, Listing, Marketplace, utcnow
+from ocop.numbers import grouped
 from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named
 from tests.helpers import HTMX, assert_fragment, assert_full_page
@@ -161,7 +162,7 @@ def test_percentages_are_computed_from_what_they_state():
     assert sentences.percent(Figure(256, 267)) == "95,9%"
     assert sentences.percent(Figure(160, 334)) == "47,9%"  # not the 60% a report once printed
     assert sentences.percent(Figure(0, 0)) == "—"
-    assert sentences.number(12345) == "12.345"
+    assert grouped(12345) == "12.345"
 
 
 def test_an_administrator_sets_the_target_and_the_dashboard_measures_it(admin, officer,

@@ -4,12 +4,8 @@ numerator and denominator it states."""
 
 from babel.numbers import format_decimal
 
+from ..numbers import grouped
 from .figures import Figure, Filters, Headline, Row
-
-
-def number(value: int) -> str:
-    """1234 -> "1.234"."""
-    return format_decimal(value, "#,##0", locale="vi")
 
 
 def percent(figure: Figure) -> str:
@@ -20,7 +16,7 @@ def percent(figure: Figure) -> str:
 
 def share(figure: Figure) -> str:
     """ "256/267" with its percentage."""
-    return f"{number(figure.part)}/{number(figure.whole)}"
+    return f"{grouped(figure.part)}/{grouped(figure.whole)}"
 
 
 def summary(head: Headline, marketplaces: list[Row], filters: Filters,
@@ -28,9 +24,9 @@ def summary(head: Headline, marketplaces: list[Row], filters: Filters,
     """One paragraph, ready to paste."""
     where = f"xã/phường {filters.commune}" if filters.commune else "toàn tỉnh"
     kind = f" thuộc nhóm {group_label}" if group_label else ""
-    stars = ", ".join(f"{number(n)} sản phẩm {s} sao"
+    stars = ", ".join(f"{grouped(n)} sản phẩm {s} sao"
                       for s, n in sorted(head.by_stars.items(), reverse=True) if n)
-    text = (f"Tính đến ngày {head.on:%d/%m/%Y}, {where} có {number(head.counted)} sản phẩm "
+    text = (f"Tính đến ngày {head.on:%d/%m/%Y}, {where} có {grouped(head.counted)} sản phẩm "
             f"OCOP{kind} còn hiệu lực" + (f" ({stars})" if stars else "") + "; ")
     text += (f"{share(head.online)} sản phẩm có gian hàng đang hoạt động trên sàn thương mại "
              f"điện tử, đạt {percent(head.online)}")
