@@ -109,10 +109,7 @@ def write(listings: list[tuple[Listing, Shelf]]) -> None:
                   if r.target.key in pending]
         if second:
             record(run.id, second, phase=2, degraded=set(), confirm_after=confirm)
-        run = db.session.get(CheckRun, run.id)
-        run.summary = runner.summary(run)
-        run.state = "done"
-        run.finished_at = run.heartbeat_at = (second or results)[-1].checked_at
+        runner.mark_done(db.session.get(CheckRun, run.id), (second or results)[-1].checked_at)
         db.session.commit()
     months.close_due(now)
 

@@ -7,7 +7,7 @@ processes can share a run and a killed one loses nothing but the batch in flight
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, select, update
@@ -182,13 +182,18 @@ def confirm_removals(run_id: int, *, concurrency: int | None = None) -> None:
 def finish(run_id: int) -> CheckRun:
     """Close the run with its counts."""
     run = db.session.get(CheckRun, run_id)
-    run.summary = summary(run)
-    run.state = "done"
-    run.finished_at = run.heartbeat_at = utcnow()
+    mark_done(run, utcnow())
     db.session.commit()
     screenshots.prune(run.finished_at)
     close_months()
     return run
+
+
+def mark_done(run: CheckRun, at: datetime) -> None:
+    """Give `run` its counts and mark it done at `at`."""
+    run.summary = summary(run)
+    run.state = "done"
+    run.finished_at = run.heartbeat_at = at
 
 
 def close_months() -> None:
