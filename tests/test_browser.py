@@ -78,12 +78,18 @@ def page(browser, live_server, watch):
     """A signed-in officer's browser tab."""
     tab = watch(browser.new_page(base_url=live_server))
     tab.set_default_timeout(10_000)
-    tab.goto("/login")
-    tab.fill("#email", "officer@example.vn")
-    tab.fill("#password", PASSWORD)
-    tab.click("main button[type=submit]")
+    sign_in(tab, "officer@example.vn")
     tab.wait_for_selector("#results")
     return tab
+
+
+def sign_in(tab, email: str) -> None:
+    """Sign `tab` in as `email`."""
+    tab.goto("/login")
+    tab.fill("#email", email)
+    tab.fill("#password", PASSWORD)
+    tab.click("main button[type=submit]")
+    tab.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_the_pages_are_served_under_the_csp_and_a_refusal_is_noticed(page, watch):
@@ -255,11 +261,7 @@ def test_a_producer_proposes_an_officer_refuses_with_a_reason_the_producer_reads
     expect = sync_api.expect
     producer = watch(browser.new_context(base_url=live_server).new_page())
     producer.set_default_timeout(10_000)
-    producer.goto("/login")
-    producer.fill("#email", "producer@example.vn")
-    producer.fill("#password", PASSWORD)
-    producer.click("main button[type=submit]")
-    producer.wait_for_selector("#results")
+    sign_in(producer, "producer@example.vn")
     producer.goto("/products/LC-002")
     producer.fill("#url", "https://voso.vn/nuoc-mam-dac-biet-p9090.html")
     producer.click("#add-listing button[type=submit]")

@@ -9,10 +9,10 @@ from ocop.audit import acting_as
 from ocop.extensions import db
 from ocop.models import CheckRun, Marketplace, Product, User
 
-from .conftest import PASSWORD, producer_named
+from .conftest import producer_named
 from .helpers import HTMX
 from .shop import FAST, LIVE
-from .test_browser import browser, live_server, page, sync_api, watch  # noqa: F401 (fixtures)
+from .test_browser import browser, live_server, page, sign_in, sync_api, watch  # noqa: F401 (fixtures)
 from .workbooks import product_row, sample_workbook
 
 PHONE = {"width": 390, "height": 844}
@@ -116,15 +116,6 @@ def detail_pages(role: str, daily: dict) -> list[str]:
     admin = officer + ["/dashboard/target", "/users/new", "/users/sign-ins", "/marketplaces/new",
                        "/users/1/edit"]
     return {"visitor": visitor, "producer": producer, "officer": officer, "admin": admin}[role]
-
-
-def sign_in(tab, email: str) -> None:
-    """Sign `tab` in as `email`."""
-    tab.goto("/login")
-    tab.fill("#email", email)
-    tab.fill("#password", PASSWORD)
-    tab.click("main button[type=submit]")
-    tab.wait_for_url(lambda url: "/login" not in url)
 
 
 def too_wide(tab, role: str, what: str) -> list[str]:
