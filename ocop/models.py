@@ -76,9 +76,18 @@ LISTING_STATUSES = {
     "active": _l("Đang bán"),
     "out_of_stock": _l("Hết hàng"),
     "removed": _l("Đã gỡ"),
+    "unlisted": _l("Ẩn khỏi sàn"),  # the seller hid it: offline, but not removed
     "blocked": _l("Bị chặn"),
     "unreachable": _l("Không truy cập được"),
     "unknown": _l("Chưa xác định"),
+}
+# How a listing's state is known, strongest first: the marketplace's own API asked with the
+# seller's authorization, a browser running the page, the page over HTTP, a person who looked.
+METHODS = {
+    "seller_api": _l("Qua tài khoản sàn"),
+    "browser": _l("Qua trình duyệt"),
+    "page": _l("Qua trang"),
+    "person": _l("Do người xác nhận"),
 }
 # How a marketplace's listings are read (the engine's FETCH_METHODS), as officers see them.
 FETCH_LABELS = {
@@ -270,6 +279,7 @@ class Listing(Versioned, db.Model):
     # First not-found observation, waiting for a second one before `removed` is applied.
     removal_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     evidence: Mapped[dict | None] = mapped_column(JSON)
+    method: Mapped[str | None] = mapped_column(String(12))  # how `status` was known
 
     product: Mapped[Product] = relationship(back_populates="listings")
     marketplace: Mapped[Marketplace] = relationship()
@@ -278,6 +288,7 @@ class Listing(Versioned, db.Model):
     __table_args__ = (
         UniqueConstraint("marketplace_id", "item_id"),
         CheckConstraint(f"status IN {tuple(LISTING_STATUSES)}", name="status"),
+        CheckConstraint(f"method IN {tuple(METHODS)}", name="method"),
         # Covers "online listings" (status, verified in the window) without reading the rows:
         # the dashboard's figures ask for that set several times a page.
         Index("ix_listings_online", "status", "verified_at", "approved", "product_id",
@@ -404,12 +415,14 @@ class Check(db.Model):
     rule: Mapped[str | None] = mapped_column(String(60))
     status_after: Mapped[str | None] = mapped_column(String(20))
     evidence: Mapped[dict] = mapped_column(JSON)
+    method: Mapped[str] = mapped_column(String(12), default="page", server_default="page")
 
     listing: Mapped[Listing] = relationship()
     run: Mapped[CheckRun | None] = relationship()
 
     __table_args__ = (
         CheckConstraint(f"verdict IN {tuple(LISTING_STATUSES)}", name="verdict"),
+        CheckConstraint(f"method IN {tuple(METHODS)}", name="method"),
         CheckConstraint("phase IN (1, 2)", name="phase"),
         UniqueConstraint("run_id", "listing_id", "phase"),
         Index("ix_checks_listing_at", "listing_id", "at"),
@@ -434,6 +447,41 @@ class Screenshot(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_screenshots_listing_at", "listing_id", "at"),)
+
+
+class Attestation(db.Model):
+    """A person's word that they saw a listing on sale on a day, with their screenshot: for
+    listings no machine can see. An officer's counts from when it is made, a producer's from
+    when an officer confirms it; it counts as online until `counts_until` (the end of the
+    month it was made in, Vietnam time) unless withdrawn, and never against a removal a
+    machine confirmed after it was made."""
+
+    __tablename__ = "attestations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"),
+                                            index=True)
+    seen_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    image: Mapped[bytes] = mapped_column(LargeBinary)  # re-encoded, metadata stripped
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(255))  # the person, as they were named then
+    counts_until: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+
+    listing: Mapped[Listing] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("counts_until > created_at", name="counts_until"),
+        Index("ix_attestations_counting", "confirmed_at", "counts_until", "listing_id"),
+    )
 
 
 class MonthClose(db.Model):

@@ -16,7 +16,7 @@ VERDICTS = ("active", "out_of_stock", "removed", "blocked", "unreachable", "unkn
 # the browser only when HTTP could not see the listing (unknown or blocked).
 FETCH_METHODS = ("http", "browser", "auto")
 # Verdicts that say what the listing is; the others only say we could not see it.
-DECISIVE = frozenset({"active", "out_of_stock", "removed"})
+DECISIVE = frozenset({"active", "out_of_stock", "unlisted", "removed"})
 
 
 @dataclass(frozen=True)

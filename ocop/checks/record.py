@@ -18,6 +18,13 @@ from ..models import Check, CheckRun, Listing, utcnow
 from . import screenshots
 
 ONLINE = ("active", "out_of_stock")
+# The evidence's route, as the method a check's verdict was reached by (models.METHODS).
+METHOD_OF_ROUTE = {"browser": "browser", "seller_api": "seller_api"}
+
+
+def method_of(evidence: dict) -> str:
+    """How a result was reached: the seller's API, the browser, or (otherwise) the page."""
+    return METHOD_OF_ROUTE.get(evidence.get("route"), "page")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ def apply(state: State, verdict: str, at: datetime, *, confirming: bool, degrade
     """
     if verdict in ONLINE:
         return State(verdict, at, at, None)  # any success cancels a pending removal
+    if verdict == "unlisted":  # only a seller's own marketplace account can say so
+        return State(verdict, at, state.last_online_at, None)
     if verdict != "removed" or degraded:
         return state
     seen = state.removal_seen_at or at
@@ -55,6 +64,7 @@ _UPDATE = (
             last_online_at=bindparam("last_online_at"),
             removal_seen_at=bindparam("removal_seen_at"), last_verdict=bindparam("verdict"),
             last_checked_at=bindparam("at"), evidence=bindparam("evidence"),
+            method=bindparam("method"),
             # An officer's edit made from a copy read before this check is refused as stale.
             version=_listing.c.version + 1, updated_at=bindparam("at"))
 )
@@ -65,10 +75,11 @@ def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str]
     """Store a batch of results of run `run_id` and update its listings; commit; count verdicts
     (None counts the listings skipped because their marketplace was paused)."""
     keys = [r.target.key for r in results if r.verdict]
-    states = {row.id: State(row.status, row.verified_at, row.last_online_at, row.removal_seen_at)
-              for row in db.session.execute(
-                  select(Listing.id, Listing.status, Listing.verified_at, Listing.last_online_at,
-                         Listing.removal_seen_at).where(Listing.id.in_(keys)))}
+    rows = db.session.execute(select(Listing.id, Listing.status, Listing.verified_at,
+                                     Listing.last_online_at, Listing.removal_seen_at,
+                                     Listing.method).where(Listing.id.in_(keys))).all()
+    states = {row.id: State(*row[1:5]) for row in rows}
+    methods = {row.id: row.method for row in rows}
     counts: Counter = Counter()
     checks, listings, shots = [], [], {}
     for result in results:
@@ -80,12 +91,17 @@ def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str]
         after = apply(state, result.verdict, at, confirming=phase == 2,
                       degraded=result.target.marketplace in degraded,
                       confirm_after=confirm_after)
+        method = method_of(result.evidence)
         checks.append({"listing_id": result.target.key, "run_id": run_id, "phase": phase,
                        "at": at, "verdict": result.verdict,
                        "rule": (result.evidence.get("rule") or "")[:60] or None,
-                       "status_after": after.status, "evidence": result.evidence})
+                       "status_after": after.status, "evidence": result.evidence,
+                       "method": method})
         listings.append({"key": result.target.key, "verdict": result.verdict, "at": at,
-                         "evidence": result.evidence, **after.__dict__})
+                         "evidence": result.evidence, **after.__dict__,
+                         # the status is known the way the check that last decided it was
+                         "method": method if after.verified_at == at
+                         else methods[result.target.key]})
         if result.screenshot:
             shots[result.target.key] = (result.screenshot, at, after.status != state.status)
     if checks:
