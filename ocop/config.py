@@ -12,6 +12,14 @@ from scrapers.guard import endpoint
 
 from .text import fold
 
+# The marketplaces' open platforms (scrapers/openplatform) and their live API hosts; each is set
+# up by OCOP_<SLUG>_PARTNER_ID, _PARTNER_KEY, _API_BASE, _AUTH_BASE and _ENABLED.
+PLATFORM_BASES = {
+    "SHOPEE": "https://partner.shopeemobile.com",
+    "TIKTOK": "https://open-api.tiktokglobalshop.com",
+    "LAZADA": "https://api.lazada.vn/rest",
+}
+
 
 def defaults(instance_path: str) -> dict:
     """Default settings for an app whose instance folder is `instance_path`."""
@@ -68,6 +76,18 @@ def defaults(instance_path: str) -> dict:
         "RUN_STALE_SECONDS": 120,  # a run silent this long was left by a stopped process
         "REDIS_URL": "",  # set: runs are split into jobs for `ocop worker` processes
         "RQ_QUEUE": "ocop-checks",
+        # The address people reach this app at (https://ocop.example.vn): the marketplaces send
+        # a seller back to it after they authorize a shop. Connecting shops needs it.
+        "PUBLIC_URL": "",
+        # A Fernet key (base64 of 32 bytes) that seals shops' tokens in the database; empty: one
+        # generated into the instance folder on first use, for a single machine.
+        "TOKEN_KEY": "",
+        "SHOP_CONNECT_SECONDS": 900,  # how long a seller may take to authorize a shop
+        "SHOP_REFRESH_MINUTES": 90,  # access tokens lapsing sooner are refreshed (hourly cron)
+        "SHOP_LAPSE_DAYS": 7,  # an authorization lapsing sooner is flagged "sắp hết hạn"
+        **{f"{slug}_{name}": value for slug, base in PLATFORM_BASES.items()
+           for name, value in (("PARTNER_ID", ""), ("PARTNER_KEY", ""), ("API_BASE", base),
+                               ("AUTH_BASE", ""), ("ENABLED", False))},
     }
 
 

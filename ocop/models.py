@@ -484,6 +484,80 @@ class Attestation(db.Model):
     )
 
 
+SHOP_STATES = {
+    "connected": _l("Đã kết nối"),
+    "lapsing": _l("Sắp hết hạn"),
+    "expired": _l("Hết hạn, cần kết nối lại"),
+    "revoked": _l("Bị thu hồi, cần kết nối lại"),
+    "disconnected": _l("Đã ngắt kết nối"),
+}
+LIVE_SHOP_STATES = ("connected", "lapsing")  # the marketplace's API may be asked
+
+
+class ShopConnection(db.Model):
+    """A producer's shop on a marketplace, connected through the marketplace's open platform:
+    its listings are checked by asking the marketplace's API with the seller's authorization.
+    The tokens are sealed (ocop.shops.vault) and never shown, exported or audited."""
+
+    __tablename__ = "shop_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplaces.id"))
+    shop_id: Mapped[str] = mapped_column(String(64))  # the marketplace's own id of the shop
+    shop_name: Mapped[str] = mapped_column(String(255), default="")
+    access_token_sealed: Mapped[str | None] = mapped_column(Text)
+    refresh_token_sealed: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. TikTok's shop_cipher
+    access_expires: Mapped[datetime | None] = mapped_column(DateTime)
+    refresh_expires: Mapped[datetime | None] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(20), default="connected")
+    last_error: Mapped[str | None] = mapped_column(Text)  # why the API could not be used
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(255), default="")  # as named then
+
+    producer: Mapped[Producer] = relationship()
+    marketplace: Mapped[Marketplace] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("marketplace_id", "shop_id"),  # one producer per shop
+        CheckConstraint(f"state IN {tuple(SHOP_STATES)}", name="state"),
+    )
+
+    def standing(self, now: datetime, lapse: timedelta) -> str:
+        """The state as of `now`: an authorization past its end is expired, one ending within
+        `lapse` is lapsing, whatever the last refresh wrote."""
+        if self.state in ("revoked", "disconnected"):
+            return self.state
+        if self.refresh_expires is not None and self.refresh_expires <= now:
+            return "expired"
+        if self.refresh_expires is not None and self.refresh_expires - now <= lapse:
+            return "lapsing"
+        return "connected" if self.state in LIVE_SHOP_STATES else self.state
+
+    def __str__(self) -> str:
+        return f"{self.shop_name or self.shop_id} ({self.shop_id})"
+
+
+class ShopNonce(db.Model):
+    """The single-use proof that a callback from a marketplace answers a connection this app
+    started (Shopee's authorization carries no `state`): signed into the redirect address,
+    burnt when the seller comes back."""
+
+    __tablename__ = "shop_nonces"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id", ondelete="CASCADE"))
+    marketplace_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplaces.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class MonthClose(db.Model):
     """A month whose end has passed, with the figures of that moment frozen beside it: the
     trend, "what changed since last month" and the monthly report read these, never the raw

@@ -38,16 +38,20 @@ class State:
 
 
 def apply(state: State, verdict: str, at: datetime, *, confirming: bool, degraded: bool,
-          confirm_after: timedelta) -> State:
+          confirm_after: timedelta, authoritative: bool = False) -> State:
     """The listing's state after one verdict (DOMAIN.md's rules for truthful statuses).
 
     Only a not-found observation made while confirming, at least `confirm_after` after the
-    first one, marks a listing removed; blocked, unreachable and unknown change nothing.
+    first one, marks a listing removed, unless it is `authoritative` (the marketplace's own API
+    asked with the seller's authorization said so); blocked, unreachable and unknown change
+    nothing.
     """
     if verdict in ONLINE:
         return State(verdict, at, at, None)  # any success cancels a pending removal
     if verdict == "unlisted":  # only a seller's own marketplace account can say so
         return State(verdict, at, state.last_online_at, None)
+    if verdict == "removed" and authoritative:  # no second look: the marketplace said so
+        return State("removed", at, state.last_online_at, None)
     if verdict != "removed" or degraded:
         return state
     seen = state.removal_seen_at or at
@@ -88,10 +92,10 @@ def record(run_id: int, results: list[Result], *, phase: int, degraded: set[str]
         if result.verdict is None or state is None:  # paused, or deleted meanwhile
             continue
         at = result.checked_at
+        method = method_of(result.evidence)
         after = apply(state, result.verdict, at, confirming=phase == 2,
                       degraded=result.target.marketplace in degraded,
-                      confirm_after=confirm_after)
-        method = method_of(result.evidence)
+                      confirm_after=confirm_after, authoritative=method == "seller_api")
         checks.append({"listing_id": result.target.key, "run_id": run_id, "phase": phase,
                        "at": at, "verdict": result.verdict,
                        "rule": (result.evidence.get("rule") or "")[:60] or None,

@@ -19,6 +19,7 @@ from scrapers.model import Result
 from ..dashboard import months
 from ..extensions import db
 from ..models import Check, CheckRun, Listing, Marketplace, User, utcnow
+from ..shops import checking as seller_api
 from . import processes, scope, screenshots
 from .record import record
 from .settings import engine_settings
@@ -106,9 +107,13 @@ def begin(run_id: int) -> CheckRun:
 def check_pass(run_id: int, condition, *, concurrency: int | None = None, workers: int = 1,
                parts: int = 1, on_progress: Callable[[int], None] | None = None) -> None:
     """Check every listing matching `condition` once and record the results in batches
-    (`workers`, `parts`: see engine_settings)."""
+    (`workers`, `parts`: see engine_settings): those of connected shops by asking their
+    marketplace's API first, the others (and those the API could not answer) by their pages."""
     breaker = load_breaker(run_id)
     run = db.session.get(CheckRun, run_id)
+    if run.fetch is None:  # a run told how to read pages ("in the browser") reads them so
+        seller_api.check_pass(run_id, condition, confirm_after=confirm_after(),
+                              on_progress=on_progress)
     degraded = set(run.degraded)
     results = check_many(scope.targets(condition, scope.hosts_by_marketplace(), run.fetch),
                          engine_settings(concurrency, workers, parts=parts, fetch=run.fetch),

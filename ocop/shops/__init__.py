@@ -1,0 +1,1 @@
+"""Connected shops: producers' shops on marketplaces whose open platforms answer for them."""
