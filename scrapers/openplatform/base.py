@@ -1,0 +1,70 @@
+"""What the open-platform clients share: HMAC-SHA256, the request with its timeout, Unix time,
+and the one rule that turns an item's status and stock into a verdict."""
+
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from scrapers.openplatform import Item, PlatformError
+
+TIMEOUT = (5.0, 20.0)  # seconds to connect, to read: every call has both
+
+
+def hmac_sha256(key: str, text: str) -> str:
+    """Lowercase hex HMAC-SHA256 of `text` under `key` (each platform's sign, in some case)."""
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def epoch(now: datetime) -> int:
+    """Unix seconds of a naive UTC moment."""
+    return int(now.replace(tzinfo=UTC).timestamp())
+
+
+def after(now: datetime, seconds) -> datetime:
+    """The naive UTC moment `seconds` (a number the API sent, maybe as text) after `now`."""
+    return now + timedelta(seconds=int(seconds))
+
+
+def send(session: requests.Session, method: str, url: str, **kwargs) -> dict:
+    """The JSON object a call answers, whatever its HTTP status (the platforms put their error
+    codes in the body); PlatformError "unreachable" when no answer came, "not_json" when the
+    answer is not a JSON object."""
+    try:
+        response = session.request(method, url, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as exc:
+        raise PlatformError("unreachable", type(exc).__name__) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise PlatformError("not_json", f"HTTP {response.status_code}")
+    return body
+
+
+def stock_verdict(item: Item | None, statuses: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """(verdict, rule) of an item: its status looked up in the platform's `statuses`; a status
+    on sale ("active") is out_of_stock at stock 0 and unknown when no stock was given (sold
+    out is stock 0, never a status); an item the API said does not exist is removed; a status
+    the platform's documentation does not list is unknown."""
+    if item is None:
+        return "removed", "seller_api-item-absent"
+    known = statuses.get(item.status)
+    if known is None:
+        return "unknown", f"seller_api-item_status-{_token(item.status)}"
+    verdict, rule = known
+    if verdict != "active":
+        return verdict, rule
+    if item.stock is None:
+        return "unknown", "seller_api-stock-missing"
+    if item.stock <= 0:
+        return "out_of_stock", "seller_api-stock-0"
+    return "active", rule
+
+
+def _token(value: str) -> str:
+    """A remote value made safe to name in a rule: word characters only, at most 40."""
+    return re.sub(r"\W", "_", str(value))[:40] or "empty"
