@@ -80,11 +80,12 @@ def register_blueprints(app: Flask) -> None:
     from .marketplaces.views import bp as marketplaces
     from .producers.views import bp as producers
     from .products.views import bp as products
+    from .shops.views import bp as shops
     from .users.views import bp as users
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
-               history, checks, lookup, api, dashboard):
+               history, checks, lookup, api, dashboard, shops):
         app.register_blueprint(bp)
 
 
@@ -104,6 +105,7 @@ def register_templating(app: Flask) -> None:
         PRODUCT_STATUSES=models.PRODUCT_STATUSES,
         LISTING_STATUSES=models.LISTING_STATUSES,
         FETCH_LABELS=models.FETCH_LABELS,
+        SHOP_STATES=models.SHOP_STATES,
         ROLES=models.ROLES,
         SIGN_IN_OUTCOMES=models.SIGN_IN_OUTCOMES,
         RUN_SCOPES=models.RUN_SCOPES,

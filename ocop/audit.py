@@ -13,7 +13,17 @@ from flask_login import current_user
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, Listing, Marketplace, Producer, Product, Target, User, utcnow
+from .models import (
+    AuditEntry,
+    Listing,
+    Marketplace,
+    Producer,
+    Product,
+    ShopConnection,
+    Target,
+    User,
+    utcnow,
+)
 
 # Per audited class: its entity name and the fields whose changes are worth keeping.
 AUDITED = {
@@ -27,6 +37,9 @@ AUDITED = {
                           "approved", "refusal")),
     User: ("user", ("email", "name", "role", "producer_id", "active", "password_hash")),
     Target: ("target", ("share", "due_on", "note")),
+    # Never its tokens: they are secrets the audit must not copy.
+    ShopConnection: ("shop_connection", ("producer_id", "marketplace_id", "shop_id", "shop_name",
+                                         "state")),
 }
 SECRET_FIELDS = frozenset({"password_hash"})
 

@@ -311,6 +311,25 @@ def report_command(month: str, path: str) -> None:
     click.echo(f"Report written to {path}.")
 
 
+shops_group = AppGroup("shops", help="Shops connected through the marketplaces' open platforms.")
+ocop_group.add_command(shops_group)
+
+
+@shops_group.command("refresh")
+def shops_refresh_command() -> None:
+    """Refresh the tokens of connected shops that are due (run it hourly from cron): access
+    tokens about to lapse, and authorizations within OCOP_SHOP_LAPSE_DAYS of their end; exit
+    status 1 when one could not be refreshed (the shop's page says why)."""
+    from .models import utcnow
+    from .shops.operations import refresh_due
+
+    with acting_as("cli:shops-refresh"):
+        refreshed, failed = refresh_due(utcnow())
+    click.echo(_("Đã gia hạn %(ok)d gian hàng; %(failed)d gian hàng không gia hạn được.",
+                 ok=refreshed, failed=failed))
+    sys.exit(1 if failed else 0)
+
+
 @ocop_group.command("close-months")
 def close_months_command() -> None:
     """Freeze the figures of every month that has ended since the first check run (a run that

@@ -48,6 +48,12 @@ RULES = {
     "api-shape": _l("API của sàn trả lời không như thường lệ"),
     "api-error": _l("API của sàn trả lỗi (thường là chặn máy tự động)"),
     "adapter-error": _l("Lỗi khi đọc trang"),
+    "seller_api-item-absent": _l("Sàn trả lời qua tài khoản của chủ thể: gian hàng không có "
+                                 "sản phẩm này"),
+    "seller_api-stock-0": _l("Sàn trả lời qua tài khoản của chủ thể: sản phẩm đang bán nhưng "
+                             "hết hàng"),
+    "seller_api-stock-missing": _l("Sàn trả lời qua tài khoản của chủ thể nhưng không cho biết "
+                                   "số hàng còn"),
 }
 
 
@@ -57,6 +63,10 @@ def rule_text(rule: str | None) -> str:
         return ""
     if rule in RULES:
         return str(RULES[rule])
+    if rule.startswith("seller_api-item_status-"):  # the marketplace's own word for it
+        status = rule.rsplit("-", 1)[1]
+        return str(_l("Sàn trả lời qua tài khoản của chủ thể: trạng thái %(status)s",
+                      status=status))
     if rule.startswith(("http-", "api-http-")):
         return str(_l("Sàn trả mã HTTP %(status)s", status=rule.rsplit("-", 1)[1]))
     return rule

@@ -15,6 +15,7 @@ from ..models import (
     FETCH_LABELS,
     PRODUCER_KINDS,
     ROLES,
+    SHOP_STATES,
     AuditEntry,
     Marketplace,
     Producer,
@@ -30,6 +31,7 @@ ENTITIES = {
     "marketplace": _l("Sàn"),
     "user": _l("Tài khoản"),
     "target": _l("Mục tiêu"),
+    "shop_connection": _l("Gian hàng kết nối"),
 }
 ACTIONS = {"create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá")}
 MODELS = {entity: cls for cls, (entity, _fields) in AUDITED.items()}
@@ -64,9 +66,15 @@ FIELD_LABELS = {
         "producer_id": _l("Chủ thể"), "active": _l("Đang hoạt động"),
         "password_hash": _l("Mật khẩu"),
     },
+    "shop_connection": {
+        "producer_id": _l("Chủ thể"), "marketplace_id": _l("Sàn"),
+        "shop_id": _l("Mã gian hàng trên sàn"), "shop_name": _l("Tên gian hàng"),
+        "state": _l("Tình trạng kết nối"),
+    },
 }
 # Values stored as codes, shown with their names.
-CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES, "fetch": FETCH_LABELS}
+CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES, "fetch": FETCH_LABELS,
+         "state": SHOP_STATES}
 DATES = frozenset({"certified_on", "expires_on"})
 # Fields that hold the id of another record, and which one.
 REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace}
@@ -148,6 +156,8 @@ def record_url(entity: str, record, user: User) -> str | None:
         return url_for("producers.show", producer_id=record.id)
     if entity == "listing":
         return url_for("products.show", code=record.product.code, _anchor=f"listing-{record.id}")
+    if entity == "shop_connection":
+        return url_for("shops.producer", producer_id=record.producer_id)
     if not user.can("admin"):
         return None
     if entity == "marketplace":

@@ -18,6 +18,9 @@ ADVICE = {
                  "gì."),
     "out_of_stock": _l("Hết hàng: gian hàng còn nhưng người mua chưa đặt được. Hãy cập nhật số "
                        "lượng hàng trên sàn."),
+    "unlisted": _l("Ẩn khỏi sàn: bạn (người bán) đang ẩn sản phẩm này nên người mua không thấy "
+                   "và sản phẩm không được tính là có mặt trên sàn. Nếu vẫn bán, hãy hiện lại "
+                   "sản phẩm trong trang người bán của sàn."),
     "removed": _l("Đã gỡ: sàn cho biết gian hàng không còn. Hãy đăng lại sản phẩm rồi gửi "
                   "đường dẫn mới."),
     "blocked": _l("Bị chặn: sàn chặn máy kiểm tra, cán bộ sẽ xác nhận. Bạn không cần làm gì."),

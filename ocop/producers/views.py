@@ -9,6 +9,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import PRODUCER_KINDS, Producer, Product, User
 from ..products.queries import communes, listing_counts
+from ..shops.views import connections_of, standing_context
 from ..web import page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProducerForm
@@ -44,7 +45,8 @@ def show(producer_id: int):
     accounts = db.session.scalars(
         select(User).where(User.producer_id == producer.id).order_by(User.email)).all()
     return render("producers/show.html", "products", producer=producer, products=products,
-                  counts=listing_counts([p.id for p in products]), accounts=accounts)
+                  counts=listing_counts([p.id for p in products]), accounts=accounts,
+                  connections=connections_of(producer), **standing_context())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -36,8 +36,10 @@ def check_pass(run_id: int, condition, *, confirm_after: timedelta,
         for connection in connections():
             platform = platforms.module(connection.marketplace.adapter)
             partner = platforms.partner(connection.marketplace.adapter)
-            targets = list(shop_targets(connection, condition, hosts))
-            if platform is None or partner is None or not targets:
+            if platform is None or partner is None:
+                continue
+            targets = list(shop_targets(platform, connection, condition, hosts))
+            if not targets:
                 continue
             grant = operations.usable_grant(connection, http, utcnow())
             db.session.commit()  # a refreshed grant, or why there is none
@@ -62,15 +64,15 @@ def connections() -> list[ShopConnection]:
         ShopConnection.state.in_(LIVE_SHOP_STATES)).order_by(ShopConnection.id)))
 
 
-def shop_targets(connection: ShopConnection, condition, hosts) -> Iterator[Target]:
+def shop_targets(platform: ModuleType, connection: ShopConnection, condition,
+                 hosts) -> Iterator[Target]:
     """The listings matching `condition` that belong to the connection's shop: its producer's
     listings on its marketplace whose address names that shop."""
     mine = and_(condition, Listing.marketplace_id == connection.marketplace_id,
                 Listing.product_id.in_(select(Product.id).where(
                     Product.producer_id == connection.producer_id)))
-    adapter = connection.marketplace.adapter
     for target in scope.targets(mine, hosts):
-        ids = platforms.shop_and_item(adapter, target.item_id or "")
+        ids = platforms.shop_and_item(platform, target.url)
         if ids is not None and ids[0] == connection.shop_id:
             yield target
 
@@ -85,8 +87,7 @@ def ask(platform: ModuleType, partner: Partner, connection: ShopConnection, gran
         targets: list[Target], http: requests.Session) -> tuple[list[Result], Grant]:
     """One batch asked of the API, as results; an expired access token is refreshed once and
     the batch asked again. Raises the platform's error when it cannot answer."""
-    item_ids = {target.key: platforms.shop_and_item(connection.marketplace.adapter,
-                                                    target.item_id or "")[1]
+    item_ids = {target.key: platforms.shop_and_item(platform, target.url)[1]
                 for target in targets}
     started = time.monotonic()
     try:
@@ -122,6 +123,7 @@ def evidence(platform: ModuleType, connection: ShopConnection, target: Target, i
         "shop_id": connection.shop_id,
         "item_id": item_id,
         "rule": rule,
+        "status_field": status_field(platform),
         "detail": item.status if item else None,
         "api_status": item.status if item else None,
         "stock": item.stock if item else None,
@@ -132,3 +134,13 @@ def evidence(platform: ModuleType, connection: ShopConnection, target: Target, i
         "batch": batch,
         "attempts": 1,
     }
+
+
+def status_field(platform: ModuleType) -> str | None:
+    """The API's name for an item's status ("item_status" on Shopee), as the platform's rules
+    spell it ("seller_api-item_status-NORMAL")."""
+    for _verdict, rule in platform.ITEM_STATUSES.values():
+        parts = rule.split("-")
+        if len(parts) == 3:
+            return parts[1]
+    return None

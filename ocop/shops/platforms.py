@@ -10,6 +10,7 @@ from types import ModuleType
 
 from flask import current_app
 
+from scrapers.identity import UrlError
 from scrapers.openplatform import Partner
 
 from ..config import PLATFORM_BASES
@@ -42,13 +43,15 @@ def partner(slug: str) -> Partner | None:
                    auth_base=str(config[f"{prefix}_AUTH_BASE"]).rstrip("/"))
 
 
-def shop_and_item(slug: str, item_id: str) -> tuple[str, str] | None:
-    """The marketplace's shop and item ids of a listing, from its item id (scrapers.identity);
-    None when the listing's address does not name its shop, so no connection can answer for
-    it with certainty. Shopee's is "<shop>.<item>" (`/<slug>-i.<shop>.<item>`,
-    `/product/<shop>/<item>`)."""
-    if slug == "shopee":
-        shop, dot, item = item_id.partition(".")
-        if dot and shop.isdigit() and item.isdigit():
-            return shop, item
-    return None
+def shop_and_item(platform: ModuleType, url: str) -> tuple[str, str] | None:
+    """The marketplace's (shop id, item id) of a listing at `url`, by the platform module's
+    `listing_ids`; None when the module cannot tell its shop from the address, so no connected
+    shop can answer for the listing with certainty (it is read from its page)."""
+    read = getattr(platform, "listing_ids", None)
+    if read is None:
+        return None
+    try:
+        shop, item = read(url)
+    except UrlError:
+        return None
+    return (str(shop), str(item)) if shop and item else None
