@@ -27,6 +27,10 @@ from . import operations, platforms
 BATCH = 200  # listings asked and recorded together (the client splits by its API's limit)
 
 
+class Unanswered(Exception):
+    """The API could not be asked, and the connection already notes why."""
+
+
 def check_pass(run_id: int, condition, *, confirm_after: timedelta,
                on_progress: Callable[[int], None] | None = None) -> None:
     """Ask the API about every listing matching `condition` that a live connection answers
@@ -48,10 +52,12 @@ def check_pass(run_id: int, condition, *, confirm_after: timedelta,
                     break
                 try:
                     results, grant = ask(platform, partner, connection, grant, chunk, http)
+                except Unanswered:
+                    break  # this shop's remaining listings go the page route
                 except (PlatformError, requests.RequestException) as exc:
                     operations.failed(connection, exc, utcnow())
                     db.session.commit()
-                    break  # this shop's remaining listings go the page route
+                    break
                 counts = record(run_id, results, phase=1, degraded=set(),
                                 confirm_after=confirm_after)
                 if on_progress:
@@ -86,17 +92,18 @@ def chunks(targets: list[Target]) -> Iterator[list[Target]]:
 def ask(platform: ModuleType, partner: Partner, connection: ShopConnection, grant: Grant,
         targets: list[Target], http: requests.Session) -> tuple[list[Result], Grant]:
     """One batch asked of the API, as results; an expired access token is refreshed once and
-    the batch asked again. Raises the platform's error when it cannot answer."""
+    the batch asked again. Raises the platform's error when it cannot answer, Unanswered when
+    the refresh failed."""
     item_ids = {target.key: platforms.shop_and_item(platform, target.url)[1]
                 for target in targets}
     started = time.monotonic()
     try:
         items = platform.items(partner, grant, sorted(set(item_ids.values())), http, utcnow())
     except AuthExpired:
-        if not operations.renew(connection, http, utcnow()):
-            db.session.commit()
-            raise
+        renewed = operations.renew(connection, http, utcnow())
         db.session.commit()
+        if not renewed:
+            raise Unanswered from None
         grant = operations.grant_of(connection)
         items = platform.items(partner, grant, sorted(set(item_ids.values())), http, utcnow())
     elapsed = round(time.monotonic() - started, 3)
