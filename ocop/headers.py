@@ -21,6 +21,14 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 
+
+
+def sending_forms_to(origin: str) -> str:
+    """The policy of a page whose form is answered by a redirect to `origin` (connecting a
+    shop: the browser goes on to the marketplace), which form-action 'self' would block."""
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it

@@ -30,13 +30,16 @@ def app_overrides(shopee):
     return settings(shopee)
 
 
-def test_the_connect_page_says_what_is_read_and_what_is_not(app, producer_client):
+def test_the_connect_page_says_what_is_read_and_what_is_not(app, producer_client, shopee):
     own = producer_id(app)
     page = producer_client.get(f"/shops/producers/{own}/connect/shopee")
     assert page.status_code == 200
     assert "Số hàng còn và giá bán" in page.text
     assert "Không đọc đơn hàng, không xem người mua" in page.text
     assert 'id="connect-form"' in page.text and 'hx-boost="false"' in page.text
+    # Its form is answered by a redirect to Shopee, which the page's policy must allow.
+    policy = page.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {shopee.base};" in policy and "script-src 'self';" in policy
     assert producer_client.get(f"/shops/producers/{own}/connect/tiki").status_code == 404
 
 

@@ -6,6 +6,7 @@ what they return: the grant, sealed (`vault`), and the connection's state and la
 
 from datetime import datetime, timedelta
 from types import ModuleType
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
@@ -62,6 +63,13 @@ def connectable(marketplace: Marketplace) -> str | None:
     except Invalid as exc:
         return exc.text()
     return None
+
+
+def authorization_origin(marketplace: Marketplace, now: datetime) -> str:
+    """Where the marketplace's authorization link leads (scheme://host[:port])."""
+    module, partner = platform(marketplace)
+    parts = urlsplit(module.authorize_url(partner, public_url(), now))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def begin(producer: Producer, marketplace: Marketplace, user: User, now: datetime) -> str:

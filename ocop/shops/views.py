@@ -3,13 +3,23 @@ it), the connect page and its way out to the marketplace, the way back, and disc
 officers also see every connection with those about to lapse flagged."""
 
 import requests
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..errors import Invalid
 from ..extensions import db
+from ..headers import sending_forms_to
 from ..models import Marketplace, Producer, ShopConnection, utcnow
 from ..web import done
 from . import operations, platforms
@@ -89,8 +99,13 @@ def connect(producer_id: int, slug: str):
             flash(exc.text(), "error")
             return redirect(url_for("shops.connect", producer_id=owner.id, slug=slug), 303)
         return redirect(url, 303)
-    return render_template("shops/connect.html", producer=owner, marketplace=marketplace,
-                           blocked=operations.connectable(marketplace))
+    blocked = operations.connectable(marketplace)
+    response = make_response(render_template("shops/connect.html", producer=owner,
+                                             marketplace=marketplace, blocked=blocked))
+    if not blocked:  # the form's answer sends the browser on to the marketplace
+        origin = operations.authorization_origin(marketplace, utcnow())
+        response.headers["Content-Security-Policy"] = sending_forms_to(origin)
+    return response
 
 
 @bp.get("/callback/<slug>/<token>")
