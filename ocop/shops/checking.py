@@ -136,7 +136,7 @@ def evidence(platform: ModuleType, connection: ShopConnection, target: Target, i
         "stock": item.stock if item else None,
         "title": item.title if item else None,
         "price": item.price if item else None,
-        "availability": None,
+        "availability": None if item is None or item.stock is None else str(item.stock),
         "elapsed": elapsed,  # the batch's call, shared by its `batch` items
         "batch": batch,
         "attempts": 1,
