@@ -45,16 +45,18 @@ def send(session: requests.Session, method: str, url: str, **kwargs) -> dict:
     return body
 
 
-def stock_verdict(item: Item | None, statuses: dict[str, tuple[str, str]]) -> tuple[str, str]:
+def stock_verdict(item: Item | None, statuses: dict[str, tuple[str, str]],
+                  field: str) -> tuple[str, str]:
     """(verdict, rule) of an item: its status looked up in the platform's `statuses`; a status
     on sale ("active") is out_of_stock at stock 0 and unknown when no stock was given (sold
     out is stock 0, never a status); an item the API said does not exist is removed; a status
-    the platform's documentation does not list is unknown."""
+    the platform's documentation does not list (or none) is unknown, its rule naming the
+    status `field` and the value."""
     if item is None:
         return "removed", "seller_api-item-absent"
     known = statuses.get(item.status)
     if known is None:
-        return "unknown", f"seller_api-item_status-{_token(item.status)}"
+        return "unknown", f"seller_api-{field}-{_token(item.status)}"
     verdict, rule = known
     if verdict != "active":
         return verdict, rule

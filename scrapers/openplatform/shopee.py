@@ -93,6 +93,12 @@ def authorize_url(partner: Partner, redirect_url: str, now: datetime) -> str:
     return f"{partner.auth_base or partner.api_base}{AUTH_PATH}?{urlencode(query)}"
 
 
+def returned(args: Mapping[str, str]) -> dict[str, str]:
+    """The query the seller came back with: `redirect` is kept whole, so the app's own
+    parameters are there as it wrote them."""
+    return dict(args)
+
+
 def callback(args: Mapping[str, str]) -> tuple[str, str]:
     """(code, shop_id) from the query the seller was sent back with."""
     code, shop_id = args.get("code", ""), args.get("shop_id", "")
@@ -144,7 +150,7 @@ def items(partner: Partner, grant: Grant, item_ids: list[str], session: requests
 
 def verdict(item: Item | None) -> tuple[str, str]:
     """(verdict, rule) of an item by ITEM_STATUSES and its stock."""
-    return stock_verdict(item, ITEM_STATUSES)
+    return stock_verdict(item, ITEM_STATUSES, "item_status")
 
 
 def _signed(partner: Partner, path: str, now: datetime, grant: Grant | None = None) -> dict:
@@ -190,15 +196,16 @@ def _tokens(answer: dict, now: datetime) -> dict:
 
 
 def _item(raw: dict) -> Item | None:
-    """An item of get_item_base_info's item_list; None without an id or a status."""
+    """An item of get_item_base_info's item_list (None without an id); without a status, its
+    status is "" (which no rule knows)."""
     item_id, status = raw.get("item_id"), raw.get("item_status")
-    if item_id is None or not isinstance(status, str):
+    if item_id is None:
         return None
     summary = (raw.get("stock_info_v2") or {}).get("summary_info") or {}
     prices = raw.get("price_info") or [{}]
     price = _number(prices[0].get("current_price")) if isinstance(prices[0], dict) else None
     title = raw.get("item_name")
-    return Item(item_id=str(item_id), status=status,
+    return Item(item_id=str(item_id), status=status if isinstance(status, str) else "",
                 stock=_number(summary.get("total_available_stock")),
                 price=price, title=title if isinstance(title, str) else None)
 
