@@ -3,6 +3,7 @@ and the one rule that turns an item's status and stock into a verdict."""
 
 import hashlib
 import hmac
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +44,19 @@ def send(session: requests.Session, method: str, url: str, **kwargs) -> dict:
     if not isinstance(body, dict):
         raise PlatformError("not_json", f"HTTP {response.status_code}")
     return body
+
+
+def whole(value) -> int | None:
+    """A count or a VND amount, given as a JSON number or as numeric text ("150000.00"),
+    rounded; None for anything else (booleans, NaN, infinities, words)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value) if math.isfinite(value) else None
 
 
 def stock_verdict(item: Item | None, statuses: dict[str, tuple[str, str]],

@@ -45,7 +45,7 @@ import requests
 from scrapers import identity
 from scrapers.adapters.shopee import ADAPTER as LISTINGS
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
-from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_verdict
+from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_verdict, whole
 
 NAME = "Shopee Open Platform v2"
 DOCUMENT = ("Shopee Open Platform API v2 (auth_partner, auth/token/get, auth/access_token/get, "
@@ -203,15 +203,9 @@ def _item(raw: dict) -> Item | None:
         return None
     summary = (raw.get("stock_info_v2") or {}).get("summary_info") or {}
     prices = raw.get("price_info") or [{}]
-    price = _number(prices[0].get("current_price")) if isinstance(prices[0], dict) else None
+    price = whole(prices[0].get("current_price")) if isinstance(prices[0], dict) else None
     title = raw.get("item_name")
     return Item(item_id=str(item_id), status=status if isinstance(status, str) else "",
-                stock=_number(summary.get("total_available_stock")),
+                stock=whole(summary.get("total_available_stock")),
                 price=price, title=title if isinstance(title, str) else None)
 
-
-def _number(value) -> int | None:
-    """A JSON number as a whole number (VND have no fractions); None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return round(value)

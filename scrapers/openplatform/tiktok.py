@@ -39,13 +39,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
-from scrapers.openplatform.base import epoch, hmac_sha256, send, stock_verdict
+from scrapers.openplatform.base import epoch, hmac_sha256, send, stock_verdict, whole
 
 NAME = "TikTok Shop Partner API 202309"
 DOCUMENT = ("TikTok Shop Partner API 202309 (oauth/authorize, api/v2/token/get and refresh, "
@@ -226,18 +225,11 @@ def _item(data: dict, product_id: str) -> Item:
     skus = [s for s in data.get("skus") or [] if isinstance(s, dict)]
     counts = [place.get("quantity") for s in skus for place in s.get("inventory") or []
               if isinstance(place, dict)]
-    counts = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
-    prices = [_vnd((s.get("price") or {}).get("sale_price")) for s in skus]
+    counts = [c for c in map(whole, counts) if c is not None]
+    prices = [whole((s.get("price") or {}).get("sale_price")) for s in skus]
     prices = [p for p in prices if p is not None]
     title = data.get("title")
     return Item(item_id=product_id, status=status if isinstance(status, str) else "",
                 stock=sum(counts) if counts else None, price=min(prices) if prices else None,
                 title=title if isinstance(title, str) else None)
 
-
-def _vnd(text) -> int | None:
-    """A price written as text ("150000" or "150000.00")."""
-    try:
-        return round(Decimal(str(text))) if text is not None else None
-    except (InvalidOperation, ValueError, OverflowError):
-        return None

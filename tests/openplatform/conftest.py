@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from tests.openplatform.lazada_server import LazadaServer
 from tests.openplatform.shopee_server import ShopeeServer
 from tests.openplatform.tiktok_server import TikTokServer
 
@@ -33,4 +34,10 @@ def shopee():
 @pytest.fixture
 def tiktok():
     with TikTokServer(redirect=CALLBACK) as server:
+        yield server
+
+
+@pytest.fixture
+def lazada():
+    with LazadaServer(redirect=CALLBACK) as server:
         yield server
