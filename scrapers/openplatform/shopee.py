@@ -187,7 +187,7 @@ def _tokens(answer: dict, now: datetime) -> dict:
     try:
         access, refresh_token = str(answer["access_token"]), str(answer["refresh_token"])
         expires = after(now, answer["expire_in"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise PlatformError("bad_answer", "tokens without access_token, refresh_token "
                                           "or expire_in") from None
     if not access or not refresh_token:

@@ -195,3 +195,12 @@ def test_callback_without_a_code_or_with_a_refusal(lazada):
                           answer="no")
     with pytest.raises(PlatformError):
         client.callback(came_back(back))
+
+
+def test_ids_that_are_not_numbers_are_refused_before_any_call(lazada, session):
+    lazada.add_shop("9001")
+    grant = connect(lazada, session)
+    calls = len(lazada.calls)
+    with pytest.raises(ValueError):
+        client.items(lazada.partner, grant, ["i3301"], session, utcnow())
+    assert len(lazada.calls) == calls

@@ -21,7 +21,7 @@ def connect(server, session, shop_id="5001"):
     now = utcnow()
     back = server.consent(client.authorize_url(server.partner, REDIRECT, now), shop_id)
     query = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
-    assert query["nonce"] == "abc"  # the app's own parameters survive the round trip
+    assert client.returned(query)["nonce"] == "abc"  # the app's own parameters come back
     code, shop = client.callback(query)
     return client.exchange(server.partner, code, shop, session, now)
 

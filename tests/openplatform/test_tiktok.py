@@ -171,3 +171,12 @@ def test_callback_without_a_code_or_with_a_refusal(tiktok):
                           answer="no")
     with pytest.raises(PlatformError):
         client.callback(came_back(back))
+
+
+def test_ids_that_are_not_numbers_are_refused_before_any_call(tiktok, session):
+    tiktok.add_shop("7001")
+    grant = connect(tiktok, session)
+    calls = len(tiktok.calls)
+    with pytest.raises(ValueError):
+        client.items(tiktok.partner, grant, ["1729.1"], session, utcnow())
+    assert len(tiktok.calls) == calls
