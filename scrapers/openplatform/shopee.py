@@ -14,7 +14,8 @@ so the facts come from public SDKs and guides that quote them, each named here):
   (30 days, no lifetime in the answer); `POST /api/v2/auth/access_token/get` with JSON
   {refresh_token, partner_id, shop_id} gives a new pair, the old refresh token spent. Shopee's
   developer guide as quoted in the SDK maintainers' announcements (EcomPHP/shopee-php issues
-  #34-#48, "Autorização e autenticação") and in the SDK's src/Auth.php.
+  #34-#48, "Autorização e autenticação") and in the SDK's src/Auth.php. Shopee has no `state`:
+  the seller comes back to `redirect` as the app wrote it, so `returned` is the query itself.
 - Items: `GET /api/v2/product/get_item_base_info?item_id_list=1,2,...` (SDK src/Resources/
   Product.php `getItemBaseInfo`); answer `response.item_list[]` with item_id, item_name,
   item_status NORMAL / BANNED / UNLIST / REVIEWING / SELLER_DELETE / SHOPEE_DELETE, price_info[]

@@ -138,12 +138,6 @@ class Imitation:
         return bool(timestamp and timestamp.isdigit()
                     and abs(int(timestamp) - self.now()) <= self.CLOCK_SKEW)
 
-    def batches(self, path: str) -> list[int]:
-        """How many ids each call to `path` asked for, by its `id_param`."""
-        return [len(q[self.id_param].split(",")) for p, q in self.calls if p == path]
-
-    id_param = "item_id_list"
-
     # -- the seller's consent ----------------------------------------------------------------
     def consent_page(self, redirect: str, state: str = "") -> Response:
         """The page where the seller picks a shop and authorizes the app (a form posting to the

@@ -98,7 +98,7 @@ def test_more_than_50_items_are_asked_50_at_a_time(shopee, session):
     grant = connect(shopee, session)
     found = client.items(shopee.partner, grant, ids + ids[:5], session, utcnow())
     assert set(found) == set(ids)
-    assert shopee.batches(client.ITEMS_PATH) == [50, 50, 20]
+    assert shopee.batches() == [50, 50, 20]
 
 
 def test_the_server_refuses_more_than_50(shopee, session):
