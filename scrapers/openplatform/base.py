@@ -3,6 +3,7 @@ and the one rule that turns an item's status and stock into a verdict."""
 
 import hashlib
 import hmac
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -45,16 +46,31 @@ def send(session: requests.Session, method: str, url: str, **kwargs) -> dict:
     return body
 
 
-def stock_verdict(item: Item | None, statuses: dict[str, tuple[str, str]]) -> tuple[str, str]:
+def whole(value) -> int | None:
+    """A count or a VND amount, given as a JSON number or as numeric text ("150000.00"),
+    rounded; None for anything else (booleans, NaN, infinities, words)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value) if math.isfinite(value) else None
+
+
+def stock_verdict(item: Item | None, statuses: dict[str, tuple[str, str]],
+                  field: str) -> tuple[str, str]:
     """(verdict, rule) of an item: its status looked up in the platform's `statuses`; a status
     on sale ("active") is out_of_stock at stock 0 and unknown when no stock was given (sold
     out is stock 0, never a status); an item the API said does not exist is removed; a status
-    the platform's documentation does not list is unknown."""
+    the platform's documentation does not list (or none) is unknown, its rule naming the
+    status `field` and the value."""
     if item is None:
         return "removed", "seller_api-item-absent"
     known = statuses.get(item.status)
     if known is None:
-        return "unknown", f"seller_api-item_status-{_token(item.status)}"
+        return "unknown", f"seller_api-{field}-{_token(item.status)}"
     verdict, rule = known
     if verdict != "active":
         return verdict, rule

@@ -14,7 +14,8 @@ so the facts come from public SDKs and guides that quote them, each named here):
   (30 days, no lifetime in the answer); `POST /api/v2/auth/access_token/get` with JSON
   {refresh_token, partner_id, shop_id} gives a new pair, the old refresh token spent. Shopee's
   developer guide as quoted in the SDK maintainers' announcements (EcomPHP/shopee-php issues
-  #34-#48, "Autorização e autenticação") and in the SDK's src/Auth.php.
+  #34-#48, "Autorização e autenticação") and in the SDK's src/Auth.php. Shopee has no `state`:
+  the seller comes back to `redirect` as the app wrote it, so `returned` is the query itself.
 - Items: `GET /api/v2/product/get_item_base_info?item_id_list=1,2,...` (SDK src/Resources/
   Product.php `getItemBaseInfo`); answer `response.item_list[]` with item_id, item_name,
   item_status NORMAL / BANNED / UNLIST / REVIEWING / SELLER_DELETE / SHOPEE_DELETE, price_info[]
@@ -45,7 +46,7 @@ import requests
 from scrapers import identity
 from scrapers.adapters.shopee import ADAPTER as LISTINGS
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
-from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_verdict
+from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_verdict, whole
 
 NAME = "Shopee Open Platform v2"
 DOCUMENT = ("Shopee Open Platform API v2 (auth_partner, auth/token/get, auth/access_token/get, "
@@ -91,6 +92,12 @@ def authorize_url(partner: Partner, redirect_url: str, now: datetime) -> str:
     query = _signed(partner, AUTH_PATH, now)
     query["redirect"] = redirect_url
     return f"{partner.auth_base or partner.api_base}{AUTH_PATH}?{urlencode(query)}"
+
+
+def returned(args: Mapping[str, str]) -> dict[str, str]:
+    """The query the seller came back with: `redirect` is kept whole, so the app's own
+    parameters are there as it wrote them."""
+    return dict(args)
 
 
 def callback(args: Mapping[str, str]) -> tuple[str, str]:
@@ -144,7 +151,7 @@ def items(partner: Partner, grant: Grant, item_ids: list[str], session: requests
 
 def verdict(item: Item | None) -> tuple[str, str]:
     """(verdict, rule) of an item by ITEM_STATUSES and its stock."""
-    return stock_verdict(item, ITEM_STATUSES)
+    return stock_verdict(item, ITEM_STATUSES, "item_status")
 
 
 def _signed(partner: Partner, path: str, now: datetime, grant: Grant | None = None) -> dict:
@@ -181,7 +188,7 @@ def _tokens(answer: dict, now: datetime) -> dict:
     try:
         access, refresh_token = str(answer["access_token"]), str(answer["refresh_token"])
         expires = after(now, answer["expire_in"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise PlatformError("bad_answer", "tokens without access_token, refresh_token "
                                           "or expire_in") from None
     if not access or not refresh_token:
@@ -190,21 +197,16 @@ def _tokens(answer: dict, now: datetime) -> dict:
 
 
 def _item(raw: dict) -> Item | None:
-    """An item of get_item_base_info's item_list; None without an id or a status."""
+    """An item of get_item_base_info's item_list (None without an id); without a status, its
+    status is "" (which no rule knows)."""
     item_id, status = raw.get("item_id"), raw.get("item_status")
-    if item_id is None or not isinstance(status, str):
+    if item_id is None:
         return None
     summary = (raw.get("stock_info_v2") or {}).get("summary_info") or {}
     prices = raw.get("price_info") or [{}]
-    price = _number(prices[0].get("current_price")) if isinstance(prices[0], dict) else None
+    price = whole(prices[0].get("current_price")) if isinstance(prices[0], dict) else None
     title = raw.get("item_name")
-    return Item(item_id=str(item_id), status=status,
-                stock=_number(summary.get("total_available_stock")),
+    return Item(item_id=str(item_id), status=status if isinstance(status, str) else "",
+                stock=whole(summary.get("total_available_stock")),
                 price=price, title=title if isinstance(title, str) else None)
 
-
-def _number(value) -> int | None:
-    """A JSON number as a whole number (VND have no fractions); None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return round(value)

@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from tests.openplatform.lazada_server import LazadaServer
 from tests.openplatform.shopee_server import ShopeeServer
+from tests.openplatform.tiktok_server import TikTokServer
+
+# The app's callback as an open platform that registers it (TikTok, Lazada) knows it.
+CALLBACK = "https://ocop.example.vn/shops/callback"
 
 
 def utcnow() -> datetime:
@@ -23,4 +28,16 @@ def session():
 @pytest.fixture
 def shopee():
     with ShopeeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def tiktok():
+    with TikTokServer(redirect=CALLBACK) as server:
+        yield server
+
+
+@pytest.fixture
+def lazada():
+    with LazadaServer(redirect=CALLBACK) as server:
         yield server

@@ -46,6 +46,9 @@ class Imitation:
         self.refreshes: dict[str, tuple[str, float]] = {}  # token -> (shop id, expires)
         self.pending: dict[str, dict] = {}  # consent ticket -> the authorization asked for
         self.calls: list[tuple[str, dict]] = []  # (path, query) of every request
+        # path -> (HTTP status, body, content type) answered instead of the platform's own
+        # answer: a broken gateway, a changed answer shape.
+        self.broken: dict[str, tuple[int, str, str]] = {}
         self.offset = 0.0  # seconds the server's clock runs ahead of the machine's
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -135,12 +138,6 @@ class Imitation:
         return bool(timestamp and timestamp.isdigit()
                     and abs(int(timestamp) - self.now()) <= self.CLOCK_SKEW)
 
-    def batches(self, path: str) -> list[int]:
-        """How many ids each call to `path` asked for, by its `id_param`."""
-        return [len(q[self.id_param].split(",")) for p, q in self.calls if p == path]
-
-    id_param = "item_id_list"
-
     # -- the seller's consent ----------------------------------------------------------------
     def consent_page(self, redirect: str, state: str = "") -> Response:
         """The page where the seller picks a shop and authorizes the app (a form posting to the
@@ -188,6 +185,9 @@ class Imitation:
     # -- routing -----------------------------------------------------------------------------
     def _handle(self, request: Request) -> Response:
         self.calls.append((request.path, dict(request.args)))
+        if request.path in self.broken:
+            status, body, kind = self.broken[request.path]
+            return Response(body, status=status, content_type=kind)
         if request.path == CONSENT_PATH and request.method == "POST":
             return self._consent(request)
         return self.answer(request)

@@ -34,6 +34,10 @@ class ShopeeServer(Imitation):
     def back_query(self, code: str, shop_id: str, state: str) -> dict:
         return {"code": code, "shop_id": shop_id}
 
+    def batches(self) -> list[int]:
+        """How many item ids each get_item_base_info call asked for."""
+        return [len(q["item_id_list"].split(",")) for p, q in self.calls if p == ITEMS_PATH]
+
     def answer(self, request: Request) -> Response:
         routes = {(AUTH_PATH, "GET"): self._authorize, (TOKEN_PATH, "POST"): self._token,
                   (REFRESH_PATH, "POST"): self._refresh, (ITEMS_PATH, "GET"): self._items}
