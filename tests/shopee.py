@@ -36,7 +36,7 @@ def back(client, server: ShopeeServer, producer: int, shop_id: str, answer: str 
     """Start, consent on the imitation as the seller, and follow the way back into the app:
     (the app's answer, the path it was sent back to)."""
     returned = server.consent(start(client, producer), shop_id, answer)
-    assert returned.startswith(PUBLIC_URL + "/shops/callback/shopee/"), returned
+    assert returned.startswith(PUBLIC_URL + "/shops/callback/shopee?nonce="), returned
     parts = urlsplit(returned)
     path = f"{parts.path}?{parts.query}"
     return client.get(path), path

@@ -85,10 +85,12 @@ def test_a_forged_nonce_is_refused(app, producer_client, shopee):
     with app.app_context():
         (nonce,) = db.session.scalars(db.select(ShopNonce.id))
     forged = URLSafeTimedSerializer("not the app's secret", salt=nonces.SALT).dumps(nonce)
-    answer = producer_client.get(f"/shops/callback/shopee/{forged}?code=abc&shop_id=5001")
+    answer = producer_client.get(f"/shops/callback/shopee?nonce={forged}&code=abc&shop_id=5001")
     assert answer.status_code == 400
     assert "không phải do trang này tạo cho bạn" in answer.text
     assert connection(app, "5001") is None
+    bare = producer_client.get("/shops/callback/shopee?code=abc&shop_id=5001")  # no nonce at all
+    assert bare.status_code == 400 and "không phải do trang này tạo cho bạn" in bare.text
     assert link  # the real link was never followed
 
 
@@ -117,7 +119,7 @@ def test_an_expired_nonce_is_refused(app, producer_client, shopee):
         (nonce,) = db.session.scalars(db.select(ShopNonce.id))
     old = URLSafeTimedSerializer("test", salt=nonces.SALT,  # the tests' SECRET_KEY
                                  signer=HourAgo).dumps(nonce)
-    answer = producer_client.get(f"/shops/callback/shopee/{old}?code=abc&shop_id=5001")
+    answer = producer_client.get(f"/shops/callback/shopee?nonce={old}&code=abc&shop_id=5001")
     assert answer.status_code == 400
     assert "đã quá 15 phút" in answer.text
     assert connection(app, "5001") is None

@@ -116,7 +116,7 @@ def test_connected_listings_are_verified_by_the_api_and_the_others_by_their_page
     # Removed at once: the marketplace said so through the seller's account, nothing to confirm.
     assert [c.status_after for c in checks_of(app, ids["103"])] == ["removed"]
     # One call for the five items (per process when spread over two), none of their pages read.
-    batches = shopee.batches(ITEMS_PATH)
+    batches = shopee.batches()
     assert sum(batches) == 5 and len(batches) == parts
     assert all(pages.hits[f"/che-i.5001.{n}"] == 0 for n in range(101, 106))
     # A shop not connected, and another marketplace: their pages.
@@ -148,7 +148,7 @@ def test_an_expired_access_token_is_refreshed_and_the_batch_asked_again(app, pro
     shopee.expire_tokens()  # lapsed early, as far as the app can tell
     run_all(app)
     assert listing(app, ids["101"]).method == "seller_api"
-    assert shopee.batches(ITEMS_PATH) == [5, 5]  # refused once, then answered
+    assert shopee.batches() == [5, 5]  # refused once, then answered
     assert connection(app, "5001").access_token_sealed != sealed
 
 
@@ -163,7 +163,7 @@ def test_a_token_about_to_lapse_is_refreshed_before_the_run_asks(app, producer_c
     run_all(app)
     paths = [path for path, _query in shopee.calls]
     assert paths.index(REFRESH_PATH) < paths.index(ITEMS_PATH)
-    assert shopee.batches(ITEMS_PATH) == [5]
+    assert shopee.batches() == [5]
 
 
 def test_a_browser_rerun_asked_by_an_officer_reads_the_page(app, producer_client, shopee,
@@ -173,7 +173,7 @@ def test_a_browser_rerun_asked_by_an_officer_reads_the_page(app, producer_client
     with app.app_context():
         run, _ = runner.start("listing", ids["101"], origin="test", fetch="http")
         runner.execute(run.id)
-    assert shopee.batches(ITEMS_PATH) == []
+    assert shopee.batches() == []
     assert [c.method for c in checks_of(app, ids["101"])] == ["page"]
 
 

@@ -27,8 +27,8 @@ def serializer() -> URLSafeTimedSerializer:
 
 
 def issue(user: User, producer: Producer, marketplace: Marketplace, now: datetime) -> str:
-    """A new nonce for this connection, signed (URL-safe: it travels in a path); not
-    committed. Old ones are swept on the way."""
+    """A new nonce for this connection, signed (URL-safe); not committed. Old ones are swept
+    on the way."""
     db.session.execute(delete(ShopNonce).where(ShopNonce.created_at < now - KEEP))
     nonce = ShopNonce(id=secrets.token_urlsafe(32), user_id=user.id, producer_id=producer.id,
                       marketplace_id=marketplace.id, created_at=now)

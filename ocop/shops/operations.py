@@ -6,7 +6,7 @@ what they return: the grant, sealed (`vault`), and the connection's state and la
 
 from datetime import datetime, timedelta
 from types import ModuleType
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from flask import current_app
@@ -79,36 +79,34 @@ def begin(producer: Producer, marketplace: Marketplace, user: User, now: datetim
     base = public_url()
     token = nonces.issue(user, producer, marketplace, now)
     db.session.commit()
-    return module.authorize_url(partner, f"{base}/shops/callback/{marketplace.slug}/{token}", now)
+    redirect = f"{base}/shops/callback/{marketplace.slug}?{urlencode({'nonce': token})}"
+    return module.authorize_url(partner, redirect, now)
 
 
-def complete(marketplace: Marketplace, token: str, args, user: User, http: requests.Session,
+def complete(marketplace: Marketplace, query, user: User, http: requests.Session,
              now: datetime) -> ShopConnection:
-    """The seller is back from the marketplace: burn the nonce, then exchange the code for a
-    grant and keep it. Invalid, with nothing changed but the burnt nonce, when the nonce is not
-    good, the seller refused, the shop belongs to another producer or the exchange failed."""
+    """The seller is back from the marketplace with `query`: burn the nonce it carries, then
+    exchange the code for a grant and keep it. Invalid, with nothing changed but the burnt
+    nonce, when the nonce is not good, the seller refused, the shop belongs to another producer
+    or the exchange failed."""
     module, partner = platform(marketplace)
-    nonce = nonces.burn(token, user, marketplace, now)
+    args = module.returned(query)  # the app's own parameters, wherever the platform put them
+    nonce = nonces.burn(str(args.get("nonce", "")), user, marketplace, now)
     producer = db.session.get(Producer, nonce.producer_id)
     try:
         code, shop_id = module.callback(args)
     except PlatformError as exc:
         raise Invalid.one("", _("%(name)s không cho kết nối (%(why)s). Gian hàng chưa được kết "
                                 "nối.", name=marketplace.name, why=reason(exc))) from None
-    connection = db.session.scalar(select(ShopConnection).where(
-        ShopConnection.marketplace_id == marketplace.id, ShopConnection.shop_id == shop_id))
-    if connection is not None and connection.producer_id != producer.id \
-            and connection.state != "disconnected":
-        raise Invalid.one("", _("Gian hàng %(shop)s trên %(name)s đã được kết nối với chủ thể "
-                                "khác (%(other)s). Mỗi gian hàng chỉ thuộc một chủ thể; không "
-                                "có gì thay đổi.", shop=shop_id, name=marketplace.name,
-                                other=connection.producer.name))
+    if shop_id:  # known before the exchange (Shopee): refuse without spending the code
+        owned_elsewhere(marketplace, shop_id, producer)
     try:
         grant = module.exchange(partner, code, shop_id, http, now)
     except (PlatformError, requests.RequestException) as exc:
         raise Invalid.one("", _("%(name)s không cấp quyền cho gian hàng (%(why)s). Gian hàng chưa "
                                 "được kết nối; hãy thử lại.", name=marketplace.name,
                                 why=reason(exc))) from None
+    connection = owned_elsewhere(marketplace, grant.shop_id, producer)
     if connection is None:
         connection = ShopConnection(marketplace=marketplace, shop_id=shop_id)
         db.session.add(connection)
@@ -117,6 +115,21 @@ def complete(marketplace: Marketplace, token: str, args, user: User, http: reque
         now, user.id, user.email)
     keep(connection, grant, now)
     db.session.commit()
+    return connection
+
+
+def owned_elsewhere(marketplace: Marketplace, shop_id: str,
+                    producer: Producer) -> ShopConnection | None:
+    """The shop's connection, if any; Invalid when another producer holds it (a disconnected
+    one may be taken over)."""
+    connection = db.session.scalar(select(ShopConnection).where(
+        ShopConnection.marketplace_id == marketplace.id, ShopConnection.shop_id == shop_id))
+    if connection is not None and connection.producer_id != producer.id \
+            and connection.state != "disconnected":
+        raise Invalid.one("", _("Gian hàng %(shop)s trên %(name)s đã được kết nối với chủ thể "
+                                "khác (%(other)s). Mỗi gian hàng chỉ thuộc một chủ thể; không "
+                                "có gì thay đổi.", shop=shop_id, name=marketplace.name,
+                                other=connection.producer.name))
     return connection
 
 

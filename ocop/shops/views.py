@@ -108,15 +108,15 @@ def connect(producer_id: int, slug: str):
     return response
 
 
-@bp.get("/callback/<slug>/<token>")
+@bp.get("/callback/<slug>")
 @login_required
-def callback(slug: str, token: str):
+def callback(slug: str):
     """The seller is back from the marketplace: keep the grant, or say why not."""
     marketplace = get_marketplace(slug)
     try:
         with requests.Session() as http:
-            connection = operations.complete(marketplace, token, request.args, current_user,
-                                             http, utcnow())
+            connection = operations.complete(marketplace, request.args, current_user, http,
+                                             utcnow())
     except Invalid as exc:
         db.session.rollback()
         return render_template("shops/refused.html", marketplace=marketplace,
