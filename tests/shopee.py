@@ -25,9 +25,9 @@ def producer_id(app, name: str = "HTX Chè Hướng Tâm") -> int:
         return producer_named(name).id
 
 
-def start(client, producer: int):
-    """Press "continue to Shopee" on the connect page: the marketplace's authorization link."""
-    response = client.post(f"/shops/producers/{producer}/connect/shopee")
+def start(client, producer: int, slug: str = "shopee"):
+    """Press "continue to the marketplace" on the connect page: its authorization link."""
+    response = client.post(f"/shops/producers/{producer}/connect/{slug}")
     assert response.status_code == 303, response.text
     return response.headers["Location"]
 

@@ -9,7 +9,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import PRODUCER_KINDS, Producer, Product, User
 from ..products.queries import communes, listing_counts
-from ..shops.views import connections_of, standing_context
+from ..shops.views import connections_context
 from ..web import page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProducerForm
@@ -46,7 +46,7 @@ def show(producer_id: int):
         select(User).where(User.producer_id == producer.id).order_by(User.email)).all()
     return render("producers/show.html", "products", producer=producer, products=products,
                   counts=listing_counts([p.id for p in products]), accounts=accounts,
-                  connections=connections_of(producer), **standing_context())
+                  **connections_context(producer))
 
 
 @bp.route("/new", methods=["GET", "POST"])

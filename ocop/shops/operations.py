@@ -108,7 +108,7 @@ def complete(marketplace: Marketplace, query, user: User, http: requests.Session
                                 why=reason(exc))) from None
     connection = owned_elsewhere(marketplace, grant.shop_id, producer)
     if connection is None:
-        connection = ShopConnection(marketplace=marketplace, shop_id=shop_id)
+        connection = ShopConnection(marketplace=marketplace, shop_id=grant.shop_id)
         db.session.add(connection)
     connection.producer = producer
     connection.created_at, connection.created_by_id, connection.created_by = (

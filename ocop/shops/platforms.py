@@ -43,6 +43,13 @@ def partner(slug: str) -> Partner | None:
                    auth_base=str(config[f"{prefix}_AUTH_BASE"]).rstrip("/"))
 
 
+def answers_listings(name: str) -> bool:
+    """Whether the platform can tell a listing's shop from its address, so its connected shops
+    answer for their listings (see shop_and_item)."""
+    platform = module(name)
+    return platform is not None and hasattr(platform, "listing_ids")
+
+
 def shop_and_item(platform: ModuleType, url: str) -> tuple[str, str] | None:
     """The marketplace's (shop id, item id) of a listing at `url`, by the platform module's
     `listing_ids`; None when the module cannot tell its shop from the address, so no connected

@@ -52,11 +52,16 @@ def open_platform_marketplaces() -> list[Marketplace]:
             if platforms.module(m.adapter) is not None]
 
 
-def connections_of(producer: Producer) -> list[ShopConnection]:
-    """The producer's connections, the live ones first."""
+def connections_context(producer: Producer) -> dict:
+    """What the list of a producer's connections shows: the connections (the live ones first),
+    each one's state as of now, and those whose platform cannot tell a listing's shop from its
+    address (their listings are still read from their pages)."""
     rows = db.session.scalars(select(ShopConnection).where(
         ShopConnection.producer_id == producer.id).order_by(ShopConnection.id))
-    return sorted(rows, key=lambda c: c.state == "disconnected")
+    connections = sorted(rows, key=lambda c: c.state == "disconnected")
+    return {"connections": connections, "pages_only": {
+        c.id for c in connections if not platforms.answers_listings(c.marketplace.adapter)},
+        **standing_context()}
 
 
 def standing_context() -> dict:
@@ -83,8 +88,8 @@ def producer(producer_id: int):
     """A producer's connected shops and the marketplaces a shop can be connected on."""
     owner = get_producer(producer_id)
     return render_template("shops/producer.html", producer=owner,
-                           connections=connections_of(owner),
-                           marketplaces=open_platform_marketplaces(), **standing_context())
+                           marketplaces=open_platform_marketplaces(),
+                           **connections_context(owner))
 
 
 @bp.route("/producers/<int:producer_id>/connect/<slug>", methods=["GET", "POST"])
