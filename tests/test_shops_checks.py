@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import requests
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from ocop.checks import runner
 from ocop.checks.record import State, apply
 from ocop.extensions import db
 from ocop.models import Check, Listing, Marketplace, MarketplaceHost, ShopConnection, utcnow
+from ocop.shops import operations
 from scrapers.openplatform.shopee import ITEMS_PATH, REFRESH_PATH
 from tests.conftest import make_product, producer_named, sign_in
 from tests.openplatform.imitation import item
@@ -252,3 +254,20 @@ def test_the_evidence_and_the_unlisted_status_in_words(app, producer_client, sho
     officer = sign_in(app, "officer@example.vn")
     api = officer.get("/api/v1/listings?status=unlisted")
     assert [row["id"] for row in json.loads(api.text)["items"]] == [ids["102"]]
+
+
+def test_a_connection_renewed_meanwhile_by_another_process_is_not_renewed_again(
+        app, producer_client, shopee):
+    back(producer_client, shopee, producer_id(app), "5001")
+    with app.app_context():
+        row = db.session.scalar(select(ShopConnection))
+        seen = row.access_expires
+        # Another process renews it after this one read the row.
+        with db.engine.begin() as other:
+            other.execute(ShopConnection.__table__.update().values(
+                access_expires=seen + timedelta(hours=4)))
+        with requests.Session() as http:
+            assert operations.renew(row, http, utcnow())
+        assert row.access_expires == seen + timedelta(hours=4)
+        db.session.commit()
+    assert REFRESH_PATH not in [path for path, _query in shopee.calls]

@@ -183,8 +183,15 @@ def failed(connection: ShopConnection, exc: Exception, now: datetime) -> None:
 
 
 def renew(connection: ShopConnection, http: requests.Session, now: datetime) -> bool:
-    """Refresh the connection's tokens; False (with the reason noted) when that failed. Not
-    committed."""
+    """Refresh the connection's tokens; False (with the reason noted) when that failed. The row
+    is locked and read afresh first, and one that another process (a run's other part, the
+    hourly refresh) renewed meanwhile is taken as it is: a refresh token is spent by its use, so
+    renewing twice would lose the authorization. Not committed: the caller's commit releases
+    the lock."""
+    seen = connection.access_expires
+    db.session.refresh(connection, with_for_update=True)
+    if connection.access_expires != seen and connection.state in LIVE_SHOP_STATES:
+        return True
     try:
         module, partner = platform(connection.marketplace)
         grant = module.refresh(partner, grant_of(connection), http, now)
