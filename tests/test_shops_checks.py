@@ -271,3 +271,14 @@ def test_a_connection_renewed_meanwhile_by_another_process_is_not_renewed_again(
         assert row.access_expires == seen + timedelta(hours=4)
         db.session.commit()
     assert REFRESH_PATH not in [path for path, _query in shopee.calls]
+
+
+def test_tokens_sealed_under_another_key_fall_back_to_the_pages(app, producer_client, shopee,
+                                                                 pages):
+    back(producer_client, shopee, producer_id(app), "5001")
+    ids = shopee_listings(app, pages)
+    app.config["TOKEN_KEY"] = settings(shopee)["TOKEN_KEY"]  # a new key: the old seals fail
+    run_all(app)
+    row = connection(app, "5001")
+    assert row.state == "revoked" and "OCOP_TOKEN_KEY" in row.last_error
+    assert [c.method for c in checks_of(app, ids["101"])] == ["page"]

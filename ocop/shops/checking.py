@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import and_, select
 
 from scrapers.model import Result, Target
-from scrapers.openplatform import AuthExpired, Grant, Item, Partner, PlatformError
+from scrapers.openplatform import AuthExpired, Grant, Item, Partner
 
 from ..checks import scope
 from ..checks.record import record
@@ -54,7 +54,7 @@ def check_pass(run_id: int, condition, *, confirm_after: timedelta,
                     results, grant = ask(platform, partner, connection, grant, chunk, http)
                 except Unanswered:
                     break  # this shop's remaining listings go the page route
-                except (PlatformError, requests.RequestException) as exc:
+                except Exception as exc:  # a failing client must not stop the run either
                     operations.failed(connection, exc, utcnow())
                     db.session.commit()
                     break

@@ -171,14 +171,16 @@ def reason(exc: Exception) -> str:
         return exc.text()[:300]
     if isinstance(exc, PlatformError):
         return " ".join(part for part in (exc.code, exc.message) if part)[:300]
+    if isinstance(exc, vault.InvalidToken):
+        return "sealed tokens unreadable: OCOP_TOKEN_KEY is not the key they were sealed with"
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def failed(connection: ShopConnection, exc: Exception, now: datetime) -> None:
-    """Note why the marketplace could not be asked; a lost authorization ends the connection
-    until the shop is connected again (not committed)."""
+    """Note why the marketplace could not be asked; a lost authorization (or tokens no longer
+    readable) ends the connection until the shop is connected again (not committed)."""
     connection.last_error, connection.last_error_at = reason(exc), now
-    if isinstance(exc, AuthRevoked):
+    if isinstance(exc, AuthRevoked | vault.InvalidToken):
         connection.state = "revoked"
 
 
@@ -208,9 +210,14 @@ def usable_grant(connection: ShopConnection, http: requests.Session,
     lapse; None when the connection cannot be used (the reason is noted). Not committed."""
     if connection.standing(now, lapse()) not in LIVE_SHOP_STATES:
         return None
-    if connection.access_expires is None or connection.access_expires - now <= USE_MARGIN:
-        return grant_of(connection) if renew(connection, http, now) else None
-    return grant_of(connection)
+    lapsing = connection.access_expires is None or connection.access_expires - now <= USE_MARGIN
+    if lapsing and not renew(connection, http, now):
+        return None
+    try:
+        return grant_of(connection)
+    except vault.InvalidToken as exc:
+        failed(connection, exc, now)
+        return None
 
 
 def due(now: datetime) -> list[ShopConnection]:
