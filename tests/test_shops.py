@@ -203,9 +203,14 @@ def test_without_a_public_address_the_connect_page_says_so(app, producer_client)
         assert db.session.scalar(db.select(db.func.count(ShopNonce.id))) == 0
 
 
-def test_without_partner_credentials_shopee_cannot_be_connected(app, producer_client):
+def test_only_marketplaces_set_up_are_offered(app, producer_client):
+    own = producer_id(app)
+    page = producer_client.get(f"/shops/producers/{own}")
+    assert 'id="connect-shopee"' in page.text and 'id="connect-tiktok"' not in page.text
     app.config["SHOPEE_PARTNER_KEY"] = ""
-    page = producer_client.get(f"/shops/producers/{producer_id(app)}/connect/shopee")
+    assert "Tỉnh chưa thiết lập kết nối với sàn nào." in producer_client.get(
+        f"/shops/producers/{own}").text
+    page = producer_client.get(f"/shops/producers/{own}/connect/shopee")
     assert "Tỉnh chưa thiết lập kết nối với Shopee" in page.text
 
 

@@ -45,11 +45,12 @@ def get_marketplace(slug: str) -> Marketplace:
     return marketplace
 
 
-def open_platform_marketplaces() -> list[Marketplace]:
-    """The enabled marketplaces whose open platform this app has a client for."""
+def connectable_marketplaces() -> list[Marketplace]:
+    """The enabled marketplaces whose open platform the province has set up (a client, partner
+    credentials, and documentation verified or the platform turned on)."""
     return [m for m in db.session.scalars(select(Marketplace).where(Marketplace.enabled)
                                           .order_by(Marketplace.name))
-            if platforms.module(m.adapter) is not None]
+            if platforms.partner(m.adapter) is not None]
 
 
 def connections_context(producer: Producer) -> dict:
@@ -88,7 +89,7 @@ def producer(producer_id: int):
     """A producer's connected shops and the marketplaces a shop can be connected on."""
     owner = get_producer(producer_id)
     return render_template("shops/producer.html", producer=owner,
-                           marketplaces=open_platform_marketplaces(),
+                           marketplaces=connectable_marketplaces(),
                            **connections_context(owner))
 
 
