@@ -9,7 +9,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import PRODUCER_KINDS, Producer, Product, User
 from ..products.queries import communes, listing_counts
-from ..shops.views import connections_context
+from ..shops.queries import connections_context
 from ..web import page_arg, page_number, render, role_required
 from . import operations
 from .forms import ProducerForm

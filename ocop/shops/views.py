@@ -23,6 +23,7 @@ from ..headers import sending_forms_to
 from ..models import Marketplace, Producer, ShopConnection, utcnow
 from ..web import done
 from . import operations, platforms
+from .queries import connections_context, standing_context
 
 bp = Blueprint("shops", __name__, url_prefix="/shops")
 
@@ -51,23 +52,6 @@ def connectable_marketplaces() -> list[Marketplace]:
     return [m for m in db.session.scalars(select(Marketplace).where(Marketplace.enabled)
                                           .order_by(Marketplace.name))
             if platforms.partner(m.adapter) is not None]
-
-
-def connections_context(producer: Producer) -> dict:
-    """What the list of a producer's connections shows: the connections (the live ones first),
-    each one's state as of now, and those whose platform cannot tell a listing's shop from its
-    address (their listings are still read from their pages)."""
-    rows = db.session.scalars(select(ShopConnection).where(
-        ShopConnection.producer_id == producer.id).order_by(ShopConnection.id))
-    connections = sorted(rows, key=lambda c: c.state == "disconnected")
-    return {"connections": connections, "pages_only": {
-        c.id for c in connections if not platforms.answers_listings(c.marketplace.adapter)},
-        **standing_context()}
-
-
-def standing_context() -> dict:
-    """What templates need to say each connection's state as of now."""
-    return {"now": utcnow(), "lapse": operations.lapse()}
 
 
 @bp.get("/")
