@@ -55,3 +55,19 @@ def test_a_producer_connects_a_shop_and_sees_it_verified_by_the_marketplace(
     expect(producer.locator("#listing-status")).to_contain_text("Đang bán")
     expect(producer.locator("#evidence")).to_contain_text(
         "Sàn Shopee trả lời qua tài khoản của chủ thể: item_status NORMAL, còn 12.")
+
+
+def test_the_connect_page_and_the_shops_page_fit_a_phone(
+        app, live_server, browser, watch, shopee):  # noqa: F811
+    phone = watch(browser.new_context(base_url=live_server, viewport={"width": 390,
+                                                                      "height": 844},
+                                      is_mobile=True, has_touch=True).new_page())
+    phone.set_default_timeout(10_000)
+    sign_in(phone, "producer@example.vn")
+    phone.click("details.menu summary")
+    phone.get_by_role("link", name="Gian hàng kết nối").click()
+    sync_api.expect(phone.locator("#connect-shopee")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.click("#connect-shopee")
+    sync_api.expect(phone.get_by_role("button", name="Tiếp tục sang Shopee")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
