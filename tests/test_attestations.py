@@ -256,6 +256,9 @@ def test_a_producer_cannot_attest_another_producers_listing(app, catalogue):
 
 def test_one_live_attestation_a_listing_a_month(app, officer, producer_client, blocked):
     attest(producer_client, blocked, png(), seen_on=today(app))
+    page = soup(officer.get(f"/listings/{blocked}"))
+    assert page.find(id="attest-form") is None  # no form for what would be refused
+    assert "đã có một xác nhận trong tháng này" in page.find(class_="attest-refusal").text
     html = soup(attest(officer, blocked, jpeg_with_gps(), seen_on=today(app)))
     assert "đã có một xác nhận trong tháng này" in html.find(class_="flash error").text
     assert len(rows(app)) == 1

@@ -13,7 +13,7 @@ class AttestationForm(Form):
     """ "Tôi thấy sản phẩm đang bán ngày DATE", a screenshot and an optional note; the rules
     (the day, the listing, the image) are the operation's, so they hold outside the web too."""
 
-    seen_on = DateField(_l("Ngày thấy đang bán"), validators=[Optional()])
+    seen_on = DateField(_l("Tôi thấy sản phẩm đang bán ngày"), validators=[Optional()])
     image = FileField(_l("Ảnh chụp màn hình trang đang bán"),
                       description=_l("Ảnh JPEG, PNG hoặc WebP. Thông tin kèm ảnh (vị trí, máy "
                                      "chụp) được xoá trước khi lưu."),

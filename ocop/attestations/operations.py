@@ -11,7 +11,7 @@ from ..extensions import db
 from ..localtime import local_date, month_end, month_of
 from ..models import Attestation, Listing, User, utcnow
 from . import images, queries
-from .rules import author_refusal, date_refusal, listing_refusal
+from .rules import author_refusal, date_refusal, duplicate_refusal, listing_refusal
 
 
 def attest(listing: Listing, user: User, seen_on: date | None, image_stream,
@@ -25,7 +25,7 @@ def attest(listing: Listing, user: User, seen_on: date | None, image_stream,
             raise Invalid.one(field, reason)
     counts_until = month_end(month_of(now))
     if queries.live_this_month(listing.id, counts_until) is not None:
-        raise Invalid.one("", _duplicate())
+        raise Invalid.one("", duplicate_refusal())
     image = images.clean(images.read_capped(image_stream))
     officer = user.can("officer")
     attestation = Attestation(
@@ -38,13 +38,8 @@ def attest(listing: Listing, user: User, seen_on: date | None, image_stream,
         db.session.commit()
     except IntegrityError:  # another one for the same listing and month, at the same moment
         db.session.rollback()
-        raise Invalid.one("", _duplicate()) from None
+        raise Invalid.one("", duplicate_refusal()) from None
     return attestation
-
-
-def _duplicate() -> str:
-    return _("Gian hàng này đã có một xác nhận trong tháng này; hãy rút xác nhận đó trước nếu "
-             "muốn ghi lại.")
 
 
 def confirm(attestation: Attestation, officer: User) -> None:

@@ -72,6 +72,12 @@ def date_refusal(seen_on: date | None, today: date) -> str | None:
     return None
 
 
+def duplicate_refusal() -> str:
+    """Why a second attestation of a listing in the same month is refused."""
+    return _("Gian hàng này đã có một xác nhận trong tháng này; hãy rút xác nhận đó trước nếu "
+             "muốn ghi lại.")
+
+
 STATES = ("waiting", "counting", "withdrawn", "refused", "ended", "overridden")
 
 
