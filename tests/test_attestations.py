@@ -514,3 +514,14 @@ class TestWithCsrf:
         assert client.post(f"/attestations/{a.id}/withdraw", headers=HTMX).status_code == 400
         assert client.post(f"/attestations/{a.id}/withdraw", headers=header).status_code == 200
         assert rows(app)[0].withdrawn_at is not None
+
+
+@pytest.mark.parametrize("path", ["/listings/{listing}/attestations", "/attestations/1/confirm",
+                                  "/attestations/1/withdraw"])
+def test_signed_out_nothing_changes(app, client, officer, blocked, path):
+    attest(officer, blocked, png(), seen_on=today(app))
+    response = client.post(path.format(listing=blocked))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/attestations").status_code == 302
+    [a] = rows(app)
+    assert a.withdrawn_at is None and len(rows(app)) == 1
