@@ -235,6 +235,9 @@ def test_the_day_must_be_in_this_month_and_not_in_the_future(app, officer, block
         html = soup(attest(officer, blocked, png(), seen_on=seen_on))
         assert message in html.find(id="error-seen_on").text, seen_on
     assert rows(app) == []
+    both = soup(attest(officer, blocked, b"not an image", seen_on=day + timedelta(days=1)))
+    assert "tương lai" in both.find(id="error-seen_on").text  # both told at once
+    assert "không phải ảnh" in both.find(id="error-image").text
     attest(officer, blocked, png(), seen_on=day.replace(day=1))  # the month's first day is fine
     assert len(rows(app)) == 1
 

@@ -19,14 +19,20 @@ def attest(listing: Listing, user: User, seen_on: date | None, image_stream,
     """Record that `user` saw `listing` on sale on `seen_on`, with their screenshot. An
     officer's counts at once; a producer's waits for an officer's confirmation."""
     now = utcnow()
-    for field, reason in (("", author_refusal(listing, user)), ("", listing_refusal(listing)),
-                          ("seen_on", date_refusal(seen_on, local_date(now)))):
-        if reason:
-            raise Invalid.one(field, reason)
     counts_until = month_end(month_of(now))
-    if queries.live_this_month(listing.id, counts_until) is not None:
-        raise Invalid.one("", duplicate_refusal())
-    image = images.clean(images.read_capped(image_stream))
+    refusal = author_refusal(listing, user) or listing_refusal(listing) or (
+        duplicate_refusal() if queries.live_this_month(listing.id, counts_until) else None)
+    if refusal:
+        raise Invalid.one("", refusal)
+    errors = {}  # the day and the image are both told at once, so one retry can fix both
+    if reason := date_refusal(seen_on, local_date(now)):
+        errors["seen_on"] = [reason]
+    try:
+        image = images.clean(images.read_capped(image_stream))
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Invalid(errors)
     officer = user.can("officer")
     attestation = Attestation(
         listing=listing, seen_on=seen_on, note=(note or "").strip() or None,
