@@ -13,7 +13,17 @@ from flask_login import current_user
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, Listing, Marketplace, Producer, Product, Target, User, utcnow
+from .models import (
+    Attestation,
+    AuditEntry,
+    Listing,
+    Marketplace,
+    Producer,
+    Product,
+    Target,
+    User,
+    utcnow,
+)
 
 # Per audited class: its entity name and the fields whose changes are worth keeping.
 AUDITED = {
@@ -27,6 +37,10 @@ AUDITED = {
                           "approved", "refusal")),
     User: ("user", ("email", "name", "role", "producer_id", "active", "password_hash")),
     Target: ("target", ("share", "due_on", "note")),
+    # Never the image: its bytes stay in the table, served only to those who may see them.
+    Attestation: ("attestation", ("listing_id", "seen_on", "note", "media_type", "created_by",
+                                  "counts_until", "confirmed_at", "confirmed_by_id",
+                                  "withdrawn_at", "withdrawn_by_id", "withdrawal")),
 }
 SECRET_FIELDS = frozenset({"password_hash"})
 

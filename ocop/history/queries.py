@@ -16,6 +16,7 @@ from ..models import (
     PRODUCER_KINDS,
     ROLES,
     AuditEntry,
+    Listing,
     Marketplace,
     Producer,
     Product,
@@ -30,6 +31,7 @@ ENTITIES = {
     "marketplace": _l("Sàn"),
     "user": _l("Tài khoản"),
     "target": _l("Mục tiêu"),
+    "attestation": _l("Xác nhận đang bán"),
 }
 ACTIONS = {"create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá")}
 MODELS = {entity: cls for cls, (entity, _fields) in AUDITED.items()}
@@ -64,12 +66,20 @@ FIELD_LABELS = {
         "producer_id": _l("Chủ thể"), "active": _l("Đang hoạt động"),
         "password_hash": _l("Mật khẩu"),
     },
+    "attestation": {
+        "listing_id": _l("Gian hàng"), "seen_on": _l("Ngày thấy đang bán"),
+        "note": _l("Ghi chú"), "media_type": _l("Loại ảnh"), "created_by": _l("Người xác nhận"),
+        "counts_until": _l("Được tính đến"), "confirmed_at": _l("Cán bộ xác nhận lúc"),
+        "confirmed_by_id": _l("Cán bộ xác nhận"), "withdrawn_at": _l("Rút lúc"),
+        "withdrawn_by_id": _l("Người rút"), "withdrawal": _l("Lý do rút"),
+    },
 }
 # Values stored as codes, shown with their names.
 CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES, "fetch": FETCH_LABELS}
-DATES = frozenset({"certified_on", "expires_on"})
+DATES = frozenset({"certified_on", "expires_on", "seen_on"})
 # Fields that hold the id of another record, and which one.
-REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace}
+REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace,
+              "listing_id": Listing, "confirmed_by_id": User, "withdrawn_by_id": User}
 
 
 def _day(text: str | None) -> date | None:
@@ -148,6 +158,9 @@ def record_url(entity: str, record, user: User) -> str | None:
         return url_for("producers.show", producer_id=record.id)
     if entity == "listing":
         return url_for("products.show", code=record.product.code, _anchor=f"listing-{record.id}")
+    if entity == "attestation":
+        return url_for("listings.show", listing_id=record.listing_id,
+                       _anchor=f"attestation-{record.id}")
     if not user.can("admin"):
         return None
     if entity == "marketplace":
