@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the app."""
     from .api.views import bp as api
+    from .attestations.views import bp as attestations
     from .auth.views import bp as auth
     from .checks.views import bp as checks
     from .dashboard.views import bp as dashboard
@@ -84,14 +85,17 @@ def register_blueprints(app: Flask) -> None:
     from .users.views import bp as users
     from .workbook.views import bp as workbook
 
-    for bp in (auth, home, products, producers, listings, marketplaces, users, workbook,
-               history, checks, lookup, api, dashboard, shops):
+    for bp in (auth, home, products, producers, listings, attestations, marketplaces, users,
+               workbook, history, checks, lookup, api, dashboard, shops):
         app.register_blueprint(bp)
 
 
 def register_templating(app: Flask) -> None:
     """Globals every template may use."""
     from . import models, numbers, sample_history
+    from .attestations.queries import latest_state, state_now
+    from .attestations.queries import waiting_count as waiting_attestations
+    from .attestations.rules import listing_refusal
     from .checks.rules import rule_text
     from .listings.advice import advice
     from .listings.queries import waiting_count
@@ -114,6 +118,10 @@ def register_templating(app: Flask) -> None:
         freshness_days=app.config["FRESHNESS_DAYS"],
         sample_history=sample_history.shown,
         waiting_proposals=waiting_count,
+        waiting_attestations=waiting_attestations,
+        attestation_now=latest_state,
+        attestation_state_now=state_now,
+        attestation_refusal=listing_refusal,
         listing_advice=advice,
         wants_fragment=wants_fragment,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from .models import (
+    Attestation,
     AuditEntry,
     Listing,
     Marketplace,
@@ -40,6 +41,10 @@ AUDITED = {
     # Never its tokens: they are secrets the audit must not copy.
     ShopConnection: ("shop_connection", ("producer_id", "marketplace_id", "shop_id", "shop_name",
                                          "state")),
+    # Never the image: its bytes stay in the table, served only to those who may see them.
+    Attestation: ("attestation", ("listing_id", "seen_on", "note", "media_type", "created_by",
+                                  "counts_until", "confirmed_at", "confirmed_by_id",
+                                  "withdrawn_at", "withdrawn_by_id", "withdrawal")),
 }
 SECRET_FIELDS = frozenset({"password_hash"})
 

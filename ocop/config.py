@@ -71,6 +71,10 @@ def defaults(instance_path: str) -> dict:
         # are deleted once this old.
         "SCREENSHOT_MAX_KB": 250,
         "SCREENSHOT_RETENTION_DAYS": 90,
+        # A person's screenshot for an attestation: bytes as uploaded, and pixels once decoded
+        # (a small file can decode to gigabytes: a decompression bomb is refused unread).
+        "ATTESTATION_MAX_BYTES": 5 * 1024 * 1024,
+        "ATTESTATION_MAX_PIXELS": 40_000_000,
         "BREAKER_SHARE": 0.5,  # more than this share blocked or unreachable: degraded
         "BREAKER_MINIMUM": 20,  # ...out of at least this many checks of one marketplace
         "RUN_STALE_SECONDS": 120,  # a run silent this long was left by a stopped process

@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     false,
     or_,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -464,7 +465,8 @@ class Attestation(db.Model):
     seen_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     media_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
-    image: Mapped[bytes] = mapped_column(LargeBinary)  # re-encoded, metadata stripped
+    # Re-encoded, metadata stripped; loaded only when served, never with a list of them.
+    image: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by: Mapped[str] = mapped_column(String(255))  # the person, as they were named then
@@ -475,13 +477,22 @@ class Attestation(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # Why it was withdrawn: an officer's refusal of a producer's, which the producer reads.
+    withdrawal: Mapped[str | None] = mapped_column(Text)
 
     listing: Mapped[Listing] = relationship()
 
     __table_args__ = (
         CheckConstraint("counts_until > created_at", name="counts_until"),
         Index("ix_attestations_counting", "confirmed_at", "counts_until", "listing_id"),
+        # counts_until names the month it was made in: one live attestation a listing a month.
+        Index("uq_attestations_live", "listing_id", "counts_until", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL"),
+              postgresql_where=text("withdrawn_at IS NULL")),
     )
+
+    def __str__(self) -> str:
+        return f"{self.listing.canonical_url} · {self.seen_on.isoformat()}"
 
 
 SHOP_STATES = {

@@ -17,6 +17,7 @@ from ..models import (
     ROLES,
     SHOP_STATES,
     AuditEntry,
+    Listing,
     Marketplace,
     Producer,
     Product,
@@ -31,6 +32,7 @@ ENTITIES = {
     "marketplace": _l("Sàn"),
     "user": _l("Tài khoản"),
     "target": _l("Mục tiêu"),
+    "attestation": _l("Xác nhận đang bán"),
     "shop_connection": _l("Gian hàng kết nối"),
 }
 ACTIONS = {"create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá")}
@@ -66,6 +68,13 @@ FIELD_LABELS = {
         "producer_id": _l("Chủ thể"), "active": _l("Đang hoạt động"),
         "password_hash": _l("Mật khẩu"),
     },
+    "attestation": {
+        "listing_id": _l("Gian hàng"), "seen_on": _l("Ngày thấy đang bán"),
+        "note": _l("Ghi chú"), "media_type": _l("Loại ảnh"), "created_by": _l("Người xác nhận"),
+        "counts_until": _l("Được tính đến"), "confirmed_at": _l("Cán bộ xác nhận lúc"),
+        "confirmed_by_id": _l("Cán bộ xác nhận"), "withdrawn_at": _l("Rút lúc"),
+        "withdrawn_by_id": _l("Người rút"), "withdrawal": _l("Lý do rút"),
+    },
     "shop_connection": {
         "producer_id": _l("Chủ thể"), "marketplace_id": _l("Sàn"),
         "shop_id": _l("Mã gian hàng trên sàn"), "shop_name": _l("Tên gian hàng"),
@@ -75,9 +84,10 @@ FIELD_LABELS = {
 # Values stored as codes, shown with their names.
 CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES, "fetch": FETCH_LABELS,
          "state": SHOP_STATES}
-DATES = frozenset({"certified_on", "expires_on"})
+DATES = frozenset({"certified_on", "expires_on", "seen_on"})
 # Fields that hold the id of another record, and which one.
-REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace}
+REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace,
+              "listing_id": Listing, "confirmed_by_id": User, "withdrawn_by_id": User}
 
 
 def _day(text: str | None) -> date | None:
@@ -156,6 +166,9 @@ def record_url(entity: str, record, user: User) -> str | None:
         return url_for("producers.show", producer_id=record.id)
     if entity == "listing":
         return url_for("products.show", code=record.product.code, _anchor=f"listing-{record.id}")
+    if entity == "attestation":
+        return url_for("listings.show", listing_id=record.listing_id,
+                       _anchor=f"attestation-{record.id}")
     if entity == "shop_connection":
         return url_for("shops.producer", producer_id=record.producer_id)
     if not user.can("admin"):

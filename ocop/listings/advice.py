@@ -23,11 +23,14 @@ ADVICE = {
                    "sản phẩm trong trang người bán của sàn."),
     "removed": _l("Đã gỡ: sàn cho biết gian hàng không còn. Hãy đăng lại sản phẩm rồi gửi "
                   "đường dẫn mới."),
-    "blocked": _l("Bị chặn: sàn chặn máy kiểm tra, cán bộ sẽ xác nhận. Bạn không cần làm gì."),
+    # A person's word counts where no machine can see (ocop/attestations/rules.py).
+    "blocked": _l("Bị chặn: sàn chặn máy kiểm tra, cán bộ sẽ xác nhận. Nếu bạn thấy sản phẩm "
+                  "vẫn đang bán, hãy gửi xác nhận kèm ảnh chụp màn hình."),
     "unreachable": _l("Không truy cập được: trang không mở được lúc kiểm tra, máy sẽ thử lại. "
-                      "Hãy xem đường dẫn có còn mở được không."),
-    "unknown": _l("Chưa xác định: máy chưa đọc được trang này; cán bộ sẽ xem lại. Bạn không "
-                  "cần làm gì."),
+                      "Hãy xem đường dẫn có còn mở được không; nếu sản phẩm vẫn đang bán, hãy "
+                      "gửi xác nhận kèm ảnh chụp màn hình."),
+    "unknown": _l("Chưa xác định: máy chưa đọc được trang này; cán bộ sẽ xem lại. Nếu bạn thấy "
+                  "sản phẩm vẫn đang bán, hãy gửi xác nhận kèm ảnh chụp màn hình."),
 }
 
 

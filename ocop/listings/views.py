@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..attestations.panel import panel
 from ..checks import screenshots
 from ..errors import Invalid
 from ..extensions import db
@@ -91,14 +92,21 @@ def approve(listing_id: int):
 @login_required
 def show(listing_id: int):
     """One listing: its status, the evidence of its latest check, and every check before."""
-    listing = get_listing(listing_id)
+    return listing_page(get_listing(listing_id), "listing")
+
+
+def listing_page(listing: Listing, block: str, form=None, trigger: str | None = None):
+    """The listing's page, or its `block` for htmx: the listing with its checks, or the
+    attestations within it (`form`: an attestation form to show again with its errors)."""
     query = (select(Check).where(Check.listing_id == listing.id)
              .order_by(Check.at.desc(), Check.id.desc()))
     page = db.paginate(query, page=page_number(), per_page=20, error_out=False)
-    return render("listings/show.html", "listing", listing=listing, page=page,
+    return render("listings/show.html", block, listing=listing, page=page, trigger=trigger,
                   shot=screenshots.latest(listing.id),
                   shots=screenshots.taken(check.id for check in page.items),
-                  push_url=url_for("listings.show", listing_id=listing.id, **page_arg(page)))
+                  push_url=url_for("listings.show", listing_id=listing.id, **page_arg(page))
+                  if block == "listing" else None,
+                  **panel(listing, form))
 
 
 @bp.get("/proposals")

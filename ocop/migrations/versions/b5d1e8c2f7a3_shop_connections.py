@@ -1,7 +1,7 @@
 """shops connected through the marketplaces' open platforms, and the nonces of their callbacks
 
 Revision ID: b5d1e8c2f7a3
-Revises: a7c3e9f1b204
+Revises: b8d4f0a2c315
 Create Date: 2026-12-03 10:05:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b5d1e8c2f7a3'
-down_revision = 'a7c3e9f1b204'
+down_revision = 'b8d4f0a2c315'
 branch_labels = None
 depends_on = None
 
