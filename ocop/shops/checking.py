@@ -21,7 +21,7 @@ from scrapers.openplatform import AuthExpired, Grant, Item, Partner
 from ..checks import scope
 from ..checks.record import record
 from ..extensions import db
-from ..models import LIVE_SHOP_STATES, Listing, Product, ShopConnection, utcnow
+from ..models import LIVE_SHOP_STATES, Listing, Marketplace, Product, ShopConnection, utcnow
 from . import operations, platforms
 
 BATCH = 200  # listings asked and recorded together (the client splits by its API's limit)
@@ -37,7 +37,7 @@ def check_pass(run_id: int, condition, *, confirm_after: timedelta,
     for, and record the results; the rest is left to the page route."""
     hosts = scope.hosts_by_marketplace()
     with requests.Session() as http:
-        for connection in connections():
+        for connection in connections(condition):
             platform = platforms.module(connection.marketplace.adapter)
             partner = platforms.partner(connection.marketplace.adapter)
             if platform is None or partner is None:
@@ -64,10 +64,15 @@ def check_pass(run_id: int, condition, *, confirm_after: timedelta,
                     on_progress(sum(counts.values()))
 
 
-def connections() -> list[ShopConnection]:
-    """The connections that may be asked now, by id."""
+def connections(condition) -> list[ShopConnection]:
+    """The connections that may be asked now whose producer has listings matching `condition`
+    on their marketplace, by id (one query, however many connections a chunk does not
+    concern)."""
+    concerned = (select(Listing.id).join(Marketplace).join(Product)
+                 .where(condition, Listing.marketplace_id == ShopConnection.marketplace_id,
+                        Product.producer_id == ShopConnection.producer_id).exists())
     return list(db.session.scalars(select(ShopConnection).where(
-        ShopConnection.state.in_(LIVE_SHOP_STATES)).order_by(ShopConnection.id)))
+        ShopConnection.state.in_(LIVE_SHOP_STATES), concerned).order_by(ShopConnection.id)))
 
 
 def shop_targets(platform: ModuleType, connection: ShopConnection, condition,
