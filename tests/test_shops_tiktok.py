@@ -11,6 +11,8 @@ from tests.openplatform.imitation import item
 from tests.openplatform.tiktok_server import TikTokServer
 from tests.shopee import PUBLIC_URL, connection, producer_id, start
 
+from .conftest import sign_in
+
 
 @pytest.fixture
 def tiktok():
@@ -39,5 +41,7 @@ def test_a_tiktok_shop_connects_with_its_nonce_in_state(app, producer_client, ti
     assert row.extra.get("shop_cipher")
     page = producer_client.get(f"/shops/producers/{own}")
     assert "Địa chỉ sản phẩm trên sàn này không ghi gian hàng" in page.text
+    listed = sign_in(app, "officer@example.vn").get("/shops/")
+    assert "Sản phẩm vẫn được kiểm tra qua trang" in listed.text
     again = producer_client.get(f"{returned.path}?{returned.query}")
     assert again.status_code == 400 and "đã được dùng một lần" in again.text

@@ -14,9 +14,13 @@ def connections_context(producer: Producer) -> dict:
     rows = db.session.scalars(select(ShopConnection).where(
         ShopConnection.producer_id == producer.id).order_by(ShopConnection.id))
     connections = sorted(rows, key=lambda c: c.state == "disconnected")
-    return {"connections": connections, "pages_only": {
-        c.id for c in connections if not platforms.answers_listings(c.marketplace.adapter)},
-        **standing_context()}
+    return {"connections": connections, "pages_only": pages_only(connections),
+            **standing_context()}
+
+
+def pages_only(connections: list[ShopConnection]) -> set[int]:
+    """The connections whose platform cannot tell a listing's shop from its address."""
+    return {c.id for c in connections if not platforms.answers_listings(c.marketplace.adapter)}
 
 
 def standing_context() -> dict:
