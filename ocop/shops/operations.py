@@ -1,7 +1,10 @@
-"""Connecting, refreshing and disconnecting shops; each call is one transaction.
+"""Connecting, refreshing and disconnecting shops.
 
 The platform clients (`scrapers.openplatform`) speak to the marketplaces; these functions keep
-what they return: the grant, sealed (`vault`), and the connection's state and last error.
+what they return: the grant, sealed (`vault`), and the connection's state and last error. A
+person's action (begin, complete, disconnect) and `refresh_due` commit their changes; complete
+commits the burnt nonce first, so it never serves twice. What a run calls (usable_grant, renew,
+failed) leaves the commit to the run.
 """
 
 from datetime import datetime, timedelta
@@ -22,11 +25,6 @@ from . import nonces, platforms, vault
 
 # An access token lapsing sooner than this is refreshed before the API is asked with it.
 USE_MARGIN = timedelta(minutes=5)
-
-
-def setting_minutes(name: str) -> timedelta:
-    """A duration setting given in minutes."""
-    return timedelta(minutes=float(current_app.config[name]))
 
 
 def lapse() -> timedelta:
@@ -223,7 +221,8 @@ def usable_grant(connection: ShopConnection, http: requests.Session,
 def due(now: datetime) -> list[ShopConnection]:
     """Connections to refresh now: access tokens lapsing within OCOP_SHOP_REFRESH_MINUTES, or
     authorizations lapsing within OCOP_SHOP_LAPSE_DAYS (refreshing renews them)."""
-    soon, lapsing = now + setting_minutes("SHOP_REFRESH_MINUTES"), now + lapse()
+    soon = now + timedelta(minutes=float(current_app.config["SHOP_REFRESH_MINUTES"]))
+    lapsing = now + lapse()
     return list(db.session.scalars(select(ShopConnection).where(
         ShopConnection.state.in_(LIVE_SHOP_STATES),
         (ShopConnection.access_expires.is_(None)) | (ShopConnection.access_expires <= soon)
