@@ -63,7 +63,7 @@ def rule_text(rule: str | None) -> str:
         return ""
     if rule in RULES:
         return str(RULES[rule])
-    if rule.startswith("seller_api-item_status-"):  # the marketplace's own word for it
+    if rule.startswith("seller_api-"):  # seller_api-<field>-<status>: the marketplace's word
         status = rule.rsplit("-", 1)[1]
         return str(_l("Sàn trả lời qua tài khoản của chủ thể: trạng thái %(status)s",
                       status=status))

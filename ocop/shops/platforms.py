@@ -43,17 +43,11 @@ def partner(slug: str) -> Partner | None:
                    auth_base=str(config[f"{prefix}_AUTH_BASE"]).rstrip("/"))
 
 
-def answers_listings(name: str) -> bool:
-    """Whether the platform can tell a listing's shop from its address, so its connected shops
-    answer for their listings (see shop_and_item)."""
-    platform = module(name)
-    return platform is not None and hasattr(platform, "listing_ids")
-
-
-def shop_and_item(platform: ModuleType, url: str) -> tuple[str, str] | None:
+def shop_and_item(platform: ModuleType, url: str) -> tuple[str | None, str] | None:
     """The marketplace's (shop id, item id) of a listing at `url`, by the platform module's
-    `listing_ids`; None when the module cannot tell its shop from the address, so no connected
-    shop can answer for the listing with certainty (it is read from its page)."""
+    `listing_ids`: shop id None when the address does not name the shop (any of the producer's
+    connected shops may hold it); None when the module cannot read the address (the listing is
+    read from its page)."""
     read = getattr(platform, "listing_ids", None)
     if read is None:
         return None
@@ -61,4 +55,4 @@ def shop_and_item(platform: ModuleType, url: str) -> tuple[str, str] | None:
         shop, item = read(url)
     except UrlError:
         return None
-    return (str(shop), str(item)) if shop and item else None
+    return (str(shop) if shop else None, str(item)) if item else None

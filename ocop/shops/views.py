@@ -23,7 +23,7 @@ from ..headers import sending_forms_to
 from ..models import Marketplace, Producer, ShopConnection, utcnow
 from ..web import done
 from . import operations, platforms
-from .queries import connections_context, pages_only, standing_context
+from .queries import connections_context, standing_context
 
 bp = Blueprint("shops", __name__, url_prefix="/shops")
 
@@ -64,8 +64,7 @@ def index():
         return redirect(url_for("shops.producer", producer_id=current_user.producer_id))
     connections = db.session.scalars(select(ShopConnection).order_by(
         ShopConnection.state == "disconnected", ShopConnection.id.desc())).all()
-    return render_template("shops/index.html", connections=connections,
-                           pages_only=pages_only(connections), **standing_context())
+    return render_template("shops/index.html", connections=connections, **standing_context())
 
 
 @bp.get("/producers/<int:producer_id>")

@@ -5,6 +5,15 @@ DOCUMENT, VERIFIED, ITEM_STATUSES and the functions `authorize_url`, `callback`,
 `refresh`, `items` and `verdict` (an authorization link, the code the seller is sent back with,
 tokens got and refreshed, items read in batches, one verdict per item). Like the rest of
 `scrapers/`, nothing here knows Flask or the database: the app stores the `Grant`s.
+
+A platform whose connected shops answer for the app's listings also has (without them, its
+listings are read from their pages):
+- `BATCH: int`, the item ids one call of `items` asks about (the caller asks that many at a
+  time, so one failing call costs only its own items);
+- `listing_ids(url) -> (shop_id | None, item_id)`, the marketplace's ids in a listing URL by the
+  page adapter's own URL shapes (raises `scrapers.identity.UrlError`); shop_id None when the
+  address does not name the shop (TikTok Shop, Lazada): any of the producer's connected shops
+  on the marketplace may be the one, and only one that answers with the item proves it is its.
 """
 
 from dataclasses import dataclass, field

@@ -12,6 +12,8 @@ import requests
 from scrapers.openplatform import Item, PlatformError
 
 TIMEOUT = (5.0, 20.0)  # seconds to connect, to read: every call has both
+# The codes `send` gives when the platform itself did not answer: no call can fare better.
+NO_ANSWER = frozenset({"unreachable", "not_json"})
 
 
 def hmac_sha256(key: str, text: str) -> str:

@@ -25,7 +25,7 @@ checked against Lazada's official Python SDK, `lazop-sdk` 1.0.3 on PyPI
   `Status` (active, inactive, …), `Available` (sellable quantity; `quantity` when absent) and
   `price`. Its error codes 207/208 ("the item id … does not exist on the current site", "Item
   not exist") make the item absent; EDIT_ITEM_NOT_BELONG_SELLER (another shop's item) and the
-  others are PlatformError.
+  others are PlatformError. Listing URLs name the item, not the seller (`listing_ids`).
 - Errors: a body {type, code, message, request_id}, code "0" when all is well;
   IllegalAccessToken is AuthExpired; InvalidCode and IllegalRefreshToken ("have your seller
   re-login") are AuthRevoked.
@@ -44,6 +44,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
+from scrapers import identity
+from scrapers.adapters.lazada import ADAPTER as LISTINGS
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
 from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_verdict, whole
 
@@ -63,6 +65,7 @@ COUNTRY = "vn"
 EXPIRED = frozenset({"IllegalAccessToken"})
 GONE = frozenset({"InvalidCode", "IllegalRefreshToken"})
 NOT_FOUND = frozenset({"207", "208"})
+BATCH = 1  # GetProductItem takes one item id
 
 # Product status -> (verdict, rule).
 ITEM_STATUSES: dict[str, tuple[str, str]] = {
@@ -77,6 +80,12 @@ ITEM_STATUSES: dict[str, tuple[str, str]] = {
     # In Lazada's quality check: it may go live or be rejected; neither is known yet.
     "Pending QC": ("unknown", "seller_api-status-Pending_QC"),
 }
+
+
+def listing_ids(url: str) -> tuple[None, str]:
+    """(None, item id) of a Lazada listing URL (`…-i<item>-s<sku>.html`), by the page adapter's
+    own URL shapes: the address does not name the seller; raises identity.UrlError."""
+    return None, identity.parse(url, LISTINGS).item_id
 
 
 def authorize_url(partner: Partner, redirect_url: str, now: datetime) -> str:

@@ -30,7 +30,10 @@ Followed (TikTok's partner documentation is a script app the search tool does no
 Not verifiable from here: TikTok's newer authorization page (services.tiktokshop.com/open/
 authorize with a service id) is not what the SDK uses, so the older link is built; which error
 codes mean "this product does not exist" is not published in those sources, so any error about
-one product other than a token error is a PlatformError for the whole call, never "absent".
+one product other than a token error is a PlatformError for the whole call, never "absent"
+(so no answer here ever makes a product removed but its own DELETED or PLATFORM_DEACTIVATED
+status). Listing URLs do not name the shop (`listing_ids`); a product of another shop is assumed
+to be refused with such an error, never answered.
 The redirect URL cannot be passed in the link (it is registered with the app): the query of
 the app's `redirect_url` (its nonce) travels in `state`, and `returned` gives it back.
 """
@@ -43,6 +46,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
+from scrapers import identity
+from scrapers.adapters.tiktok import ADAPTER as LISTINGS
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
 from scrapers.openplatform.base import epoch, hmac_sha256, send, stock_verdict, whole
 
@@ -60,6 +65,7 @@ REFRESH_PATH = "/api/v2/token/refresh"
 SHOPS_PATH = f"/authorization/{VERSION}/shops"
 PRODUCT_PATH = f"/product/{VERSION}/products/"  # + the product id
 TOKEN_GROUPS = ("105", "360")  # error code prefixes that concern the token
+BATCH = 1  # Get Product takes one product id
 
 # Product status -> (verdict, rule).
 ITEM_STATUSES: dict[str, tuple[str, str]] = {
@@ -79,6 +85,12 @@ ITEM_STATUSES: dict[str, tuple[str, str]] = {
     "PENDING": ("unknown", "seller_api-status-PENDING"),
     "FAILED": ("unknown", "seller_api-status-FAILED"),
 }
+
+
+def listing_ids(url: str) -> tuple[None, str]:
+    """(None, product id) of a TikTok Shop listing URL, by the page adapter's own URL shapes:
+    the address does not name the shop; raises identity.UrlError."""
+    return None, identity.parse(url, LISTINGS).item_id
 
 
 def authorize_url(partner: Partner, redirect_url: str, now: datetime) -> str:

@@ -35,6 +35,8 @@ class LazadaServer(Imitation):
         super().__init__()
         self.redirect, self.app_key, self.app_secret = redirect, app_key, app_secret
         self.refreshable = True  # False: token answers say refresh_expires_in 0
+        # item id -> (code, message) GetProductItem answers instead: an error about one item
+        self.failing: dict[str, tuple[str, str]] = {}
 
     @property
     def partner(self) -> Partner:
@@ -106,6 +108,8 @@ class LazadaServer(Imitation):
                                           "user_id": int(shop_id) + 1}]})
 
     def _item(self, shop_id: str, item_id: str) -> Response:
+        if item_id in self.failing:
+            return error(*self.failing[item_id])
         found = self.shops[shop_id].items.get(item_id)
         if found is None:
             if any(item_id in shop.items for shop in self.shops.values()):
