@@ -196,6 +196,7 @@ def test_each_status_is_verified_by_the_api_and_what_it_does_not_settle_by_the_p
     # The listing's page says how its status is known, in the marketplace's own words.
     shown = producer_client.get(f"/listings/{ids[next(iter(EXPECTED[slug]))]}")
     assert "trả lời qua tài khoản của chủ thể: status" in shown.text
+    assert "Sàn trả lời qua tài khoản của chủ thể: trạng thái" in shown.text  # the rule, too
 
 
 @pytest.mark.parametrize("slug,shops", [("tiktok", ("7494", "7495")),

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from scrapers.identity import UrlError
 from scrapers.openplatform import AuthExpired, AuthRevoked, Item, Partner, PlatformError
 from scrapers.openplatform import lazada as client
 from tests.openplatform.conftest import CALLBACK, utcnow
@@ -30,6 +31,15 @@ def connect(server, session, shop_id="9001"):
     args = came_back(back)
     assert client.returned(args)["nonce"] == "abc"
     return client.exchange(server.partner, *client.callback(args), session, utcnow())
+
+
+
+def test_listing_ids_name_the_item_and_no_shop():
+    assert client.listing_ids(
+        "https://www.lazada.vn/products/che-bat-tien-i3001-s30011.html?spm=a2o4n") == (None, "3001")
+    assert client.listing_ids("lazada.vn/products/pdp-i3001.html") == (None, "3001")
+    with pytest.raises(UrlError):
+        client.listing_ids("https://www.lazada.vn/shop/che-huong-tam/")
 
 
 def test_sign_follows_the_guide_example():

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from scrapers.identity import UrlError
 from scrapers.openplatform import AuthExpired, AuthRevoked, Item, Partner, PlatformError
 from scrapers.openplatform import tiktok as client
 from tests.openplatform.conftest import CALLBACK, utcnow
@@ -29,6 +30,16 @@ def connect(server, session, shop_id="7001"):
     args = came_back(back)
     assert client.returned(args)["nonce"] == "abc"
     return client.exchange(server.partner, *client.callback(args), session, utcnow())
+
+
+
+def test_listing_ids_name_the_item_and_no_shop():
+    assert client.listing_ids(
+        "https://shop.tiktok.com/view/product/1729?region=VN&locale=vi-VN&utm_source=x") == (
+        None, "1729")
+    assert client.listing_ids("https://www.tiktok.com/vn/pdp/che-bat-tien/1729") == (None, "1729")
+    with pytest.raises(UrlError):
+        client.listing_ids("https://shop.tiktok.com/@chehuongtam")
 
 
 def test_sign_follows_the_documented_recipe():
