@@ -133,7 +133,7 @@ def in_app(client, fn, count: int) -> tuple[float, float]:
 def measure(uri: str, count: int) -> list[tuple]:
     """Median and p95 ms of each request on the history, and the report's seconds."""
     from ocop import create_app
-    from ocop.dashboard import figures, months
+    from ocop.dashboard import assemble, figures, sources
     from ocop.localtime import local_date, month_end, month_of
     from ocop.models import add_months, utcnow
     from ocop.products.queries import communes
@@ -159,8 +159,9 @@ def measure(uri: str, count: int) -> list[tuple]:
         """The trend's own work: the closed months' cells (today's headline comes with the
         dashboard's figures, timed below)."""
         with client.application.app_context():
-            today = figures.headline(filters_, utcnow())
-        return lambda: months.trend(filters_, today)
+            source = sources.Live(utcnow())
+            today = assemble.headline(source, filters_, source.cells(filters_))
+        return lambda: assemble.trend(filters_, today)
 
     results.append(("24-month trend", "in app", *in_app(client, trend(figures.Filters()), count)))
     results.append(("24-month trend, marketplace filter", "in app",

@@ -81,6 +81,10 @@ LISTING_STATUSES = {
     "unreachable": _l("Không truy cập được"),
     "unknown": _l("Chưa xác định"),
 }
+# The statuses of a listing on a marketplace, and of one a shopper can buy now: the figures'
+# rule for "online" (dashboard/online.py) and the checks' rules both read these.
+ONLINE = ("active", "out_of_stock")
+BUYABLE = ("active",)
 # How a listing's state is known, strongest first: the marketplace's own API asked with the
 # seller's authorization, a browser running the page, the page over HTTP, a person who looked.
 METHODS = {

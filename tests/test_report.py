@@ -114,10 +114,10 @@ def test_report_cells_never_run_as_formulas(app, run, history, tmp_path):  # noq
 
 
 def test_a_month_that_has_just_ended_waits_for_its_last_checks(app, history):  # noqa: F811
-    from ocop.dashboard import snapshot
+    from ocop.dashboard import snapshot, sources
     from ocop.dashboard.figures import Filters
 
     with app.app_context():
         last = add_months(month_of(utcnow()), -1)
-        with pytest.raises(snapshot.BadMonth, match="vừa kết thúc"):
+        with pytest.raises(sources.BadMonth, match="vừa kết thúc"):
             snapshot.take(last, Filters(), month_end(last) + timedelta(minutes=1))

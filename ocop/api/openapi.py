@@ -25,6 +25,9 @@ from ..products.queries import communes
 
 STARS = (3, 4, 5)
 
+# The dimensions `stats/share?by=` names, in the API's words (its product group is `group`).
+SHARE_BY = {("group" if name == "category" else name): name for name in DIMENSIONS}
+
 
 def ref(name: str) -> dict:
     """A reference to a schema of the document."""
@@ -119,7 +122,7 @@ _SHARE = {"counted": {"type": "integer", "description": "products whose certific
 SCHEMAS["ShareGroup"] = obj({"key": STRING, "label": STRING, **_SHARE})
 SCHEMAS["Share"] = obj(
     {"date": {"type": "string", "format": "date"}, **_SHARE},
-    {"by": {"type": "string", "enum": list(DIMENSIONS)},
+    {"by": {"type": "string", "enum": list(SHARE_BY)},
      "groups": {"type": "array", "items": ref("ShareGroup")}},
     description="A listing is online when its last decisive check (active or out of stock) is "
                 "within the freshness window; a product counts when its certificate is valid "
@@ -242,7 +245,7 @@ def document(today: date | None = None) -> dict:
                                     "pattern": date_pattern(EARLIEST_DAY, today)},
                            f"YYYY-MM-DD, from {EARLIEST_DAY.isoformat()} to today "
                            f"({today.isoformat()}, the province's calendar); default today"),
-                 option("by", {"type": "string", "enum": list(DIMENSIONS)},
+                 option("by", {"type": "string", "enum": list(SHARE_BY)},
                            "also give the figures per group of this dimension"),
                  option("group", GROUP, "product group"),
                  option("stars", {"type": "integer", "enum": list(STARS)}, "stars"),

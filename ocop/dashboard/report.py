@@ -18,8 +18,6 @@ from ..models import (
     PRODUCER_KINDS,
     RUN_SCOPES,
     RUN_STATES,
-    Listing,
-    ListingMonth,
     Marketplace,
     Producer,
     Product,
@@ -35,24 +33,9 @@ PERCENT = "0.0"
 
 
 def listing_states(snapshot: Snapshot):
-    """Each approved listing's state at the snapshot's moment, as a subquery: the frozen rows
-    of a closed month, or today's statuses for the month in progress."""
-    if snapshot.closing is not None:
-        row = ListingMonth
-        return (select(row.listing_id, row.product_id, row.marketplace_id, row.url, row.status,
-                       row.verdict, row.checked_at, row.verified_at, row.online, row.buyable,
-                       row.stale)
-                .where(row.month == snapshot.month, row.approved).subquery())
-    now = snapshot.as_of
-    return (select(Listing.id.label("listing_id"), Listing.product_id, Listing.marketplace_id,
-                   Listing.canonical_url.label("url"), Listing.status,
-                   Listing.last_verdict.label("verdict"),
-                   Listing.last_checked_at.label("checked_at"), Listing.verified_at,
-                   func.coalesce(figures.online_now(now), False).label("online"),
-                   func.coalesce(figures.online_now(now, True), False).label("buyable"),
-                   func.coalesce(Listing.stale_before(figures.window_start(now)), False
-                                 ).label("stale"))
-            .where(Listing.approved).subquery())
+    """Each approved listing's state at the snapshot's moment, as a subquery."""
+    states = snapshot.source.states()
+    return select(states).where(states.c.approved).subquery()
 
 
 def yes(flag) -> str:
@@ -83,7 +66,7 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
     sheet.append([styled(sheet, title, font=BOLD)])
     sheet.append(["Tháng", f"{snapshot.month:%m/%Y}"])
     sheet.append(["Số liệu tính đến", dated(sheet, head.on)])
-    sheet.append(["Nguồn", "Chốt sổ cuối tháng (không đổi về sau)" if snapshot.closing
+    sheet.append(["Nguồn", "Chốt sổ cuối tháng (không đổi về sau)" if snapshot.source.closing
                   else "Tháng chưa kết thúc: trạng thái hiện tại"])
     if sample_history.present():
         sheet.append(["Dữ liệu", f"{SAMPLE}: do lệnh ocop demo tạo ra, không phải số liệu thật"])
@@ -131,9 +114,7 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
 
 def freshness(snapshot: Snapshot) -> int:
     """The freshness window the figures were computed with."""
-    if snapshot.closing is not None:
-        return snapshot.closing.freshness_days
-    return int(current_app.config["FRESHNESS_DAYS"])
+    return snapshot.source.freshness_days
 
 
 def percent(sheet, figure: figures.Figure):
