@@ -8,8 +8,16 @@ from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..localtime import local_date
-from ..models import CATEGORIES, PRODUCER_KINDS, Marketplace, Producer, Product, add_months
-from .figures import DIMENSIONS, Cell, Figure, Filters, Headline, Row, counted
+from ..models import (
+    CATEGORIES,
+    METHODS,
+    PRODUCER_KINDS,
+    Marketplace,
+    Producer,
+    Product,
+    add_months,
+)
+from .figures import DIMENSIONS, Cell, Figure, Filters, Headline, Row, by_method, counted
 from .sources import Source, closed_months, marketplace_id
 
 
@@ -38,7 +46,7 @@ def headline(source: Source, filters: Filters, cells: list[Cell]) -> Headline:
                     Figure(sum(c.online for c in cells), total),
                     Figure(sum(c.buyable for c in cells), total),
                     total - listed, n_listings, n_stale, n_unchecked,
-                    Figure(producers[1], producers[0]))
+                    Figure(producers[1], producers[0]), by_method(cells))
 
 
 ROLL_UPS = {
@@ -56,27 +64,31 @@ def breakdown(dimension: str, source: Source, filters: Filters,
     if dimension == "marketplace":
         return by_marketplace(source, filters, sum(c.counted for c in cells))
     key, label, arg = ROLL_UPS[dimension]
-    totals: dict = {}
+    groups: dict = {}
     for cell in cells:
-        n, up, buy = totals.get(key(cell), (0, 0, 0))
-        totals[key(cell)] = (n + cell.counted, up + cell.online, buy + cell.buyable)
-    return [Row(str(k), str(label(k)), n, Figure(up, n), Figure(buy, n),
-                {arg: k} if arg and k != "" else {})
-            for k, (n, up, buy) in sorted(totals.items())]
+        groups.setdefault(key(cell), []).append(cell)
+    rows = []
+    for k, part in sorted(groups.items()):
+        n = sum(c.counted for c in part)
+        rows.append(Row(str(k), str(label(k)), n, Figure(sum(c.online for c in part), n),
+                        Figure(sum(c.buyable for c in part), n),
+                        {arg: k} if arg and k != "" else {}, by_method(part)))
+    return rows
 
 
 def by_marketplace(source: Source, filters: Filters, whole: int) -> list[Row]:
     """Per marketplace: counted products with an online (buyable) listing on it, over all
     counted products — the province's "sàn Postmart: 120/267" figures."""
-    found = {m: (up, buy) for m, up, buy in source.marketplaces(filters)}
+    found = {m: (up, buy, methods) for m, up, buy, methods in source.marketplaces(filters)}
     marketplaces = select(Marketplace).where(Marketplace.enabled).order_by(Marketplace.name)
     if filters.marketplace:
         marketplaces = marketplaces.where(Marketplace.slug == filters.marketplace)
     rows = []
     for marketplace in db.session.scalars(marketplaces):
-        up, buy = found.get(marketplace.id, (0, 0))
+        up, buy, methods = found.get(marketplace.id, (0, 0, (0,) * len(METHODS)))
         rows.append(Row(marketplace.slug, marketplace.name, whole, Figure(up or 0, whole),
-                        Figure(buy or 0, whole), {"marketplace": marketplace.slug}))
+                        Figure(buy or 0, whole), {"marketplace": marketplace.slug},
+                        {m: n or 0 for m, n in zip(METHODS, methods, strict=True)}))
     return rows
 
 

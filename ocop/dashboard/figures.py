@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
 from ..models import (
     CATEGORIES,
+    METHODS,
     Marketplace,
     Producer,
     Product,
@@ -79,6 +80,9 @@ class Filters:
                 if value]
 
 
+MACHINE = ("seller_api", "browser", "page")  # every method but a person's word
+
+
 @dataclass
 class Figure:
     """A numerator over a denominator; the percentage is always computed from the two."""
@@ -101,6 +105,12 @@ class Row:
     online: Figure
     buyable: Figure
     args: dict = field(default_factory=dict)  # the product list's filters for this line
+    methods: dict[str, int] = field(default_factory=dict)  # online products by method
+
+    @property
+    def unknown(self) -> int:
+        """Online products whose method is not known (months closed before it was kept)."""
+        return self.online.part - sum(self.methods.values())
 
 
 @dataclass
@@ -117,6 +127,18 @@ class Headline:
     stale: int
     unchecked: int  # listings never checked: neither fresh nor stale, just unknown
     producers: Figure
+    methods: dict[str, int]  # online products by the strongest method behind them
+
+    @property
+    def machine(self) -> Figure:
+        """Counted products a machine saw online (by a seller's API, a browser or a page)."""
+        return Figure(sum(self.methods[m] for m in MACHINE), self.counted)
+
+    @property
+    def unknown(self) -> int:
+        """Online products whose method is not known (months closed before it was kept)."""
+        return self.online.part - sum(self.methods.values())
+
 
 
 def short_of(share: float, online: Figure) -> int:
@@ -141,6 +163,12 @@ class Cell:
     counted: int
     online: int
     buyable: int
+    methods: tuple[int, ...]  # online products by their strongest method, in METHODS order
+
+
+def by_method(cells: list[Cell]) -> dict[str, int]:
+    """Online products per method, summed over cells."""
+    return {method: sum(c.methods[n] for c in cells) for n, method in enumerate(METHODS)}
 
 
 # The product dimensions a cell is keyed by, over products joined to producers: one tuple,
@@ -148,12 +176,17 @@ class Cell:
 KEYS = (Product.category, Product.stars, func.coalesce(Producer.commune, ""), Producer.kind)
 
 
-def tally(filters: Filters, today: date, online, buyable) -> list[Cell]:
-    """The cube's query, given per-product `online` and `buyable` flags (1 or 0)."""
+def tally(filters: Filters, today: date, best, buyable) -> list[Cell]:
+    """The cube's query, given `best`, a subquery of (product_id, rank) for each product
+    online with the rank of its strongest method (online.RANK), and the condition for a
+    product with a buyable listing."""
+    ranks = [func.count(case((best.c.rank == n, 1))) for n in range(len(METHODS))]
     rows = db.session.execute(
-        select(*KEYS, func.count(), func.sum(online), func.sum(buyable))
-        .select_from(Product).join(Producer).where(counted(filters, today))
-        .group_by(*KEYS))
-    return [Cell(*row[:4], row[4], row[5] or 0, row[6] or 0) for row in rows]
+        select(*KEYS, func.count(), func.count(best.c.rank),
+               func.count(case((buyable, 1))), *ranks)
+        .select_from(Product).join(Producer)
+        .outerjoin(best, best.c.product_id == Product.id)
+        .where(counted(filters, today)).group_by(*KEYS))
+    return [Cell(*row[:7], tuple(row[7:])) for row in rows]
 
 

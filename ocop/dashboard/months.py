@@ -14,7 +14,7 @@ Months are closed when a check run finishes: `close_after_run` listens to the ch
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Date, and_, case, func, insert, literal, select
+from sqlalchemy import Date, case, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -113,52 +113,65 @@ def runs_between(start: datetime, end: datetime) -> list[dict]:
 def states_at(as_of: datetime):
     """Every listing that existed at `as_of`, as the checks up to then leave it: the last
     decisive status, the last verdict, when it was last checked and verified, whether it was
-    online, buyable or stale (Listing.stale_before's rule, on those times)."""
+    online (a machine's check, or a person's attestation), buyable or stale
+    (Listing.stale_before's rule, on those times), and how it was known to be online."""
 
     def last(column, *conditions):
         return (select(column).where(Check.listing_id == Listing.id, Check.at <= as_of,
                                      *conditions)
                 .order_by(Check.at.desc(), Check.id.desc()).limit(1).scalar_subquery())
 
-    up = online.listings(as_of, replay=True).with_only_columns(Listing.id)
-    buy = online.listings(as_of, replay=True, buyable=True).with_only_columns(Listing.id)
+    seen = online.machine(as_of, replay=True).with_only_columns(Listing.id)
+    buy = online.machine(as_of, replay=True, buyable=True).with_only_columns(Listing.id)
+    decisive = online.decisive(Check)
     base = (select(Listing.id.label("listing_id"), Listing.product_id, Listing.marketplace_id,
                    Listing.canonical_url.label("url"), Listing.approved, Listing.created_at,
                    last(Check.status_after).label("status"),
                    last(Check.verdict).label("verdict"), last(Check.at).label("checked_at"),
-                   last(Check.at, online.decisive(Check)).label("verified_at"),
-                   Listing.id.in_(up).label("online"), Listing.id.in_(buy).label("buyable"))
+                   last(Check.at, decisive).label("verified_at"),
+                   Listing.id.in_(seen).label("seen"),
+                   online.attested_listing(as_of).label("attested"),
+                   Listing.id.in_(buy).label("buyable"),
+                   last(Check.method, decisive).label("decided_by"))
             .where(Listing.created_at <= as_of).subquery())
     stale = stale_rule(base.c.checked_at, base.c.verified_at, base.c.created_at,
                        online.window_start(as_of))
     return select(base.c.listing_id, base.c.product_id, base.c.marketplace_id, base.c.url,
                   base.c.approved, base.c.status, base.c.verdict, base.c.checked_at,
-                  base.c.verified_at, base.c.online, base.c.buyable,
-                  func.coalesce(stale, False).label("stale"))
+                  base.c.verified_at, or_(base.c.seen, base.c.attested).label("online"),
+                  base.c.buyable, func.coalesce(stale, False).label("stale"),
+                  case((base.c.seen, base.c.decided_by), (base.c.attested, "person")
+                       ).label("method"))
 
 
 def cells_to_store(month: date, day: date) -> list[dict]:
     """The month's ShareCell rows: per product dimensions, products online on any marketplace
-    (with the counted ones), then on each marketplace."""
+    (with the counted ones), then on each marketplace; each with its online products by the
+    strongest method behind them."""
     mine = (ListingMonth.month == month, ListingMonth.approved)
-    online = select(ListingMonth.product_id).where(ListingMonth.online, *mine)
+    best = (select(ListingMonth.product_id,
+                   func.min(online.rank(ListingMonth.method)).label("rank"))
+            .where(ListingMonth.online, *mine).group_by(ListingMonth.product_id).subquery())
     buyable = select(ListingMonth.product_id).where(ListingMonth.buyable, *mine)
     rows = [{"month": month, "category": c.category, "stars": c.stars, "commune": c.commune,
              "producer_kind": c.producer_kind, "marketplace_id": ANY, "counted": c.counted,
-             "online": c.online, "buyable": c.buyable}
-            for c in figures.tally(Filters(), day, case((Product.id.in_(online), 1), else_=0),
-                                   case((Product.id.in_(buyable), 1), else_=0))]
+             "online": c.online, "buyable": c.buyable,
+             **dict(zip(online.RANK, c.methods, strict=True))}
+            for c in figures.tally(Filters(), day, best, Product.id.in_(buyable))]
+    pairs = (select(ListingMonth.product_id, ListingMonth.marketplace_id,
+                    func.min(online.rank(ListingMonth.method)).label("rank"),
+                    func.max(case((ListingMonth.buyable, 1), else_=0)).label("buyable"))
+             .where(ListingMonth.online, *mine)
+             .group_by(ListingMonth.product_id, ListingMonth.marketplace_id).subquery())
+    ranks = [func.count(case((pairs.c.rank == n, 1))) for n in range(len(online.RANK))]
     per_marketplace = db.session.execute(
-        select(*figures.KEYS, ListingMonth.marketplace_id,
-               func.count(func.distinct(Product.id)),
-               func.count(func.distinct(case((ListingMonth.buyable, Product.id)))))
-        .select_from(Product).join(Producer)
-        .join(ListingMonth, and_(ListingMonth.product_id == Product.id, ListingMonth.online,
-                                 *mine))
+        select(*figures.KEYS, pairs.c.marketplace_id, func.count(), func.sum(pairs.c.buyable),
+               *ranks)
+        .select_from(Product).join(Producer).join(pairs, pairs.c.product_id == Product.id)
         .where(figures.counted(Filters(), day))
-        .group_by(*figures.KEYS, ListingMonth.marketplace_id))
-    rows += [{"month": month, "category": group, "stars": stars, "commune": commune,
-              "producer_kind": kind, "marketplace_id": marketplace_id, "counted": 0,
-              "online": up, "buyable": buy}
-             for group, stars, commune, kind, marketplace_id, up, buy in per_marketplace]
+        .group_by(*figures.KEYS, pairs.c.marketplace_id))
+    rows += [{"month": month, "category": row[0], "stars": row[1], "commune": row[2],
+              "producer_kind": row[3], "marketplace_id": row[4], "counted": 0,
+              "online": row[5], "buyable": row[6], **dict(zip(online.RANK, row[7:], strict=True))}
+             for row in per_marketplace]
     return rows

@@ -1,19 +1,35 @@
-"""What "online" and "buyable" mean, in one place, for every figure.
+"""What "online" and "buyable" mean, in one place, for every figure, and how each online
+listing is known to be.
 
 A listing is **online** at a moment when its last decisive status then (models.ONLINE: on sale
-or sold out) was verified within the freshness window before it; **buyable** when that status
-was on sale (models.BUYABLE). Today the listing's own status says so; at a past moment the
-checks replayed to it do (a check records the status it left, so the last decisive check up to
-the moment is that status). Only approved listings count.
+or sold out) was verified within the freshness window before it, or when a person's
+attestation counts then; **buyable** when that status was on sale (models.BUYABLE) — an
+attestation says the listing was seen for sale, not that it could be bought since, so it makes
+a listing online only. Today the listing's own status says so; at a past moment the checks
+replayed to it do (a check records the status it left, so the last decisive check up to the
+moment is that status). Only approved listings count.
+
+The **method** of an online listing is how its status was known: the method of the check that
+decided it (Listing.method today), or `person` when only an attestation holds it online. A
+product online through several listings counts once, under the strongest method
+(models.METHODS, strongest first): `RANK` orders them for MIN().
+
+An attestation counts at moment T when an officer confirmed it by T (an officer's own: at
+once), T is not after its `counts_until` (the last moment of the month it was made in: so it
+is in that month's closed figures, frozen at that very moment, and in no later month's), it
+was not withdrawn by T, and no check with status_after `removed` came after it was made and
+by T.
 """
 
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, case, exists, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from ..models import BUYABLE, ONLINE, Check, Listing
+from ..models import BUYABLE, METHODS, ONLINE, Attestation, Check, Listing
+
+RANK = {method: n for n, method in enumerate(METHODS)}  # 0: the strongest
 
 
 def window_start(now: datetime) -> datetime:
@@ -34,20 +50,65 @@ def current(now: datetime, buyable: bool = False):
                 Listing.verified_at >= window_start(now))
 
 
-def listings(now: datetime, *, replay: bool = False, buyable: bool = False):
-    """The listings online (buyable) at `now`: (listing_id, product_id, marketplace_id,
-    status), `status` being the one that makes it online; from the listings' current statuses,
-    or with `replay` from the checks as they stood at `now`."""
+def rank(method):
+    """A method column as its strength (0: the strongest); an unrecorded one was a page."""
+    return case(RANK, value=method, else_=RANK["page"])
+
+
+def attested(now: datetime):
+    """The condition for an attestation counting at `now` (over Attestation)."""
+    removed = exists().where(Check.listing_id == Attestation.listing_id,
+                             Check.status_after == "removed", Check.at > Attestation.created_at,
+                             Check.at <= now)
+    return and_(Attestation.confirmed_at <= now, Attestation.counts_until >= now,
+                or_(Attestation.withdrawn_at.is_(None), Attestation.withdrawn_at > now),
+                ~removed)
+
+
+def attested_listing(now: datetime):
+    """The condition for a listing an attestation holds online at `now` (over Listing)."""
+    return exists().where(Attestation.listing_id == Listing.id, attested(now))
+
+
+def machine(now: datetime, *, replay: bool = False, buyable: bool = False,
+            marketplace_id: int | None = None):
+    """The listings a machine saw online (buyable) at `now`: (listing_id, product_id,
+    marketplace_id, status, method), `status` and `method` those of the deciding check; from
+    the listings' current statuses, or with `replay` from the checks as they stood at `now`."""
     statuses = BUYABLE if buyable else ONLINE
     if not replay:
-        return select(Listing.id.label("listing_id"), Listing.product_id,
-                      Listing.marketplace_id, Listing.status).where(current(now, buyable))
-    seen, later = aliased(Check), aliased(Check)
-    return (select(Listing.id.label("listing_id"), Listing.product_id, Listing.marketplace_id,
-                   seen.verdict.label("status"))
-            .select_from(seen).join(Listing, Listing.id == seen.listing_id)
-            .where(Listing.approved, seen.verdict.in_(statuses),
-                   seen.at >= window_start(now), seen.at <= now,
-                   # the last decisive check up to `now`: nothing decided otherwise after it
-                   ~exists().where(later.listing_id == seen.listing_id, later.at > seen.at,
-                                   later.at <= now, decisive(later))))
+        query = select(Listing.id.label("listing_id"), Listing.product_id,
+                       Listing.marketplace_id, Listing.status,
+                       Listing.method).where(current(now, buyable))
+    else:
+        seen, later = aliased(Check), aliased(Check)
+        query = (select(Listing.id.label("listing_id"), Listing.product_id,
+                        Listing.marketplace_id, seen.verdict.label("status"), seen.method)
+                 .select_from(seen).join(Listing, Listing.id == seen.listing_id)
+                 .where(Listing.approved, seen.verdict.in_(statuses),
+                        seen.at >= window_start(now), seen.at <= now,
+                        # the last decisive check up to `now`: nothing decided otherwise since
+                        ~exists().where(later.listing_id == seen.listing_id,
+                                        later.at > seen.at, later.at <= now,
+                                        decisive(later))))
+    if marketplace_id is not None:
+        query = query.where(Listing.marketplace_id == marketplace_id)
+    return query
+
+
+def listings(now: datetime, *, replay: bool = False, buyable: bool = False,
+             marketplace_id: int | None = None):
+    """Every listing online (buyable) at `now`, as `machine` gives them, and (online only)
+    those an attestation holds online, with status NULL and method `person`; a listing may
+    appear under both."""
+    seen = machine(now, replay=replay, buyable=buyable, marketplace_id=marketplace_id)
+    if buyable:
+        return seen
+    people = (select(Listing.id.label("listing_id"), Listing.product_id,
+                     Listing.marketplace_id, null().label("status"),
+                     literal("person").label("method"))
+              .select_from(Attestation).join(Listing, Listing.id == Attestation.listing_id)
+              .where(Listing.approved, attested(now)))
+    if marketplace_id is not None:
+        people = people.where(Listing.marketplace_id == marketplace_id)
+    return union_all(seen, people)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -62,50 +62,53 @@ class Live:
         return int(current_app.config["FRESHNESS_DAYS"])
 
     def listings(self, filters: Filters, buyable: bool = False):
-        """The listings online (buyable) at `as_of` on the filtered marketplace."""
-        query = online.listings(self.as_of, replay=self.replay, buyable=buyable)
-        wanted = marketplace_id(filters)
-        if filters.marketplace:
-            query = query.where(Listing.marketplace_id == wanted)
-        return query
+        """The listings online (buyable) at `as_of` on the filtered marketplace, as a
+        subquery of online.listings' columns."""
+        return online.listings(self.as_of, replay=self.replay, buyable=buyable,
+                               marketplace_id=marketplace_id(filters)).subquery()
 
     def cells(self, filters: Filters) -> list[Cell]:
         """The cube: one aggregate query that the headline and every product breakdown are
-        summed from. The listing sets are uncorrelated IN subqueries that SQLite and
-        PostgreSQL evaluate once (from the covering index ix_listings_online today)."""
-        up = self.listings(filters).with_only_columns(Listing.product_id)
-        buy = self.listings(filters, True).with_only_columns(Listing.product_id)
-        return tally(filters, self.on, case((Product.id.in_(up), 1), else_=0),
-                     case((Product.id.in_(buy), 1), else_=0))
+        summed from. The listing sets are uncorrelated subqueries that SQLite and PostgreSQL
+        evaluate once (from the covering index ix_listings_online today)."""
+        up, buy = self.listings(filters), self.listings(filters, True)
+        best = (select(up.c.product_id, func.min(online.rank(up.c.method)).label("rank"))
+                .group_by(up.c.product_id).subquery())
+        return tally(filters, self.on, best, Product.id.in_(select(buy.c.product_id)))
 
     def online_products(self, filters: Filters):
         """The condition for a product with an online listing."""
-        return Product.id.in_(self.listings(filters).with_only_columns(Listing.product_id))
+        return Product.id.in_(select(self.listings(filters).c.product_id))
 
-    def marketplaces(self, filters: Filters) -> list[tuple[int, int, int]]:
-        """(marketplace id, counted products online there, buyable there), in one pass over
-        the online listings: their statuses tell the buyable ones apart."""
+    def marketplaces(self, filters: Filters) -> list[tuple]:
+        """(marketplace id, counted products online there, buyable there, online there by
+        each method) in one pass over the online listings: their statuses tell the buyable
+        ones apart."""
         products = select(Product.id).join(Producer).where(counted(filters, self.on))
-        pairs = self.listings(filters).where(Listing.product_id.in_(products)).subquery()
-        return db.session.execute(
-            select(pairs.c.marketplace_id, func.count(func.distinct(pairs.c.product_id)),
-                   func.count(func.distinct(case((pairs.c.status.in_(BUYABLE),
-                                                  pairs.c.product_id)))))
-            .group_by(pairs.c.marketplace_id)).all()
+        up = self.listings(filters)
+        pairs = (select(up.c.marketplace_id, up.c.product_id,
+                        func.min(online.rank(up.c.method)).label("rank"),
+                        func.max(case((up.c.status.in_(BUYABLE), 1), else_=0)).label("buyable"))
+                 .where(up.c.product_id.in_(products))
+                 .group_by(up.c.marketplace_id, up.c.product_id).subquery())
+        return marketplace_rows(pairs)
 
     def states(self):
         """Every listing's state at `as_of`, as a subquery with ListingMonth's columns."""
         if self.replay:
             return months.states_at(self.as_of).subquery()
         now = self.as_of
+        seen, attested = online.current(now), online.attested_listing(now)
         return (select(Listing.id.label("listing_id"), Listing.product_id,
                        Listing.marketplace_id, Listing.canonical_url.label("url"),
                        Listing.approved, Listing.status, Listing.last_verdict.label("verdict"),
                        Listing.last_checked_at.label("checked_at"), Listing.verified_at,
-                       func.coalesce(online.current(now), False).label("online"),
+                       func.coalesce(or_(seen, attested), False).label("online"),
                        func.coalesce(online.current(now, True), False).label("buyable"),
                        func.coalesce(Listing.stale_before(online.window_start(now)), False
-                                     ).label("stale"))
+                                     ).label("stale"),
+                       case((seen, func.coalesce(Listing.method, "page")),
+                            (attested, "person")).label("method"))
                 .subquery())
 
     def runs(self) -> list[dict]:
@@ -134,13 +137,13 @@ class Closed:
 
     def cells(self, filters: Filters) -> list[Cell]:
         """The month's cube under the filters, summed from its ShareCells."""
-        whole, up, buy, which = cell_sums(filters)
+        whole, up, buy, *methods, which = cell_sums(filters)
         keys = (ShareCell.category, ShareCell.stars, ShareCell.commune, ShareCell.producer_kind)
         rows = db.session.execute(
-            select(*keys, whole, up, buy)
+            select(*keys, whole, up, buy, *methods)
             .where(ShareCell.month == self.closing.month, which, *cell_filters(filters))
             .group_by(*keys))
-        return [Cell(*row) for row in rows]
+        return [Cell(*row[:7], tuple(row[7:])) for row in rows]
 
     def online_products(self, filters: Filters):
         """The condition for a product with a listing online at the month's end."""
@@ -150,21 +153,23 @@ class Closed:
             mine.append(ListingMonth.marketplace_id == marketplace_id(filters))
         return Product.id.in_(select(ListingMonth.product_id).where(*mine))
 
-    def marketplaces(self, filters: Filters) -> list[tuple[int, int, int]]:
-        """(marketplace id, products online there, buyable there) from the month's cells."""
-        return db.session.execute(
+    def marketplaces(self, filters: Filters) -> list[tuple]:
+        """(marketplace id, products online there, buyable there, online there by each
+        method) from the month's cells."""
+        return [(row[0], row[1], row[2], tuple(row[3:])) for row in db.session.execute(
             select(ShareCell.marketplace_id, func.sum(ShareCell.online),
-                   func.sum(ShareCell.buyable))
+                   func.sum(ShareCell.buyable),
+                   *(func.sum(column) for column in method_columns()))
             .where(ShareCell.month == self.closing.month, ShareCell.marketplace_id != ANY,
                    *cell_filters(filters))
-            .group_by(ShareCell.marketplace_id)).all()
+            .group_by(ShareCell.marketplace_id))]
 
     def states(self):
         """The month's frozen listing states."""
         row = ListingMonth
         return (select(row.listing_id, row.product_id, row.marketplace_id, row.url,
                        row.approved, row.status, row.verdict, row.checked_at, row.verified_at,
-                       row.online, row.buyable, row.stale)
+                       row.online, row.buyable, row.stale, row.method)
                 .where(row.month == self.closing.month).subquery())
 
     def runs(self) -> list[dict]:
@@ -174,26 +179,41 @@ class Closed:
 Source = Live | Closed
 
 
+def marketplace_rows(pairs) -> list[tuple]:
+    """Per marketplace from `pairs` (marketplace_id, product_id, rank, buyable: one row per
+    product online there): products online, buyable, and online by each method."""
+    ranks = [func.count(case((pairs.c.rank == n, 1))) for n in range(len(online.RANK))]
+    return [(row[0], row[1], row[2] or 0, tuple(row[3:])) for row in db.session.execute(
+        select(pairs.c.marketplace_id, func.count(), func.sum(pairs.c.buyable), *ranks)
+        .group_by(pairs.c.marketplace_id))]
+
+
 def cell_filters(filters: Filters) -> list:
     """The product filters as conditions on ShareCell."""
     return filters.on(ShareCell.commune, ShareCell.category, ShareCell.stars)
 
 
+def method_columns() -> list:
+    """ShareCell's online products per method, in models.METHODS order."""
+    return [getattr(ShareCell, method) for method in online.RANK]
+
+
 def cell_sums(filters: Filters):
-    """Counted products (from the ANY cells) and those online and buyable on the filtered
-    marketplace, as sums over a month's cells, with the condition for the cells summed."""
+    """Counted products (from the ANY cells) and those online, buyable and online by each
+    method on the filtered marketplace, as sums over a month's cells, then the condition for
+    the cells summed."""
     wanted = marketplace_id(filters) or ANY
     chosen = ShareCell.marketplace_id == wanted
     return (func.sum(case((ShareCell.marketplace_id == ANY, ShareCell.counted), else_=0)),
-            func.sum(case((chosen, ShareCell.online), else_=0)),
-            func.sum(case((chosen, ShareCell.buyable), else_=0)),
+            *(func.sum(case((chosen, column), else_=0)) for column in
+              (ShareCell.online, ShareCell.buyable, *method_columns())),
             ShareCell.marketplace_id.in_({ANY, wanted}))
 
 
 def closed_months(filters: Filters, since: date, before: date) -> list[tuple]:
     """(month, as_of, counted, online, buyable) of every closed month from `since` to before
     `before`, summed from its cells (a closed month with nothing counted gives zeros)."""
-    whole, up, buy, which = cell_sums(filters)
+    whole, up, buy, *_methods, which = cell_sums(filters)
     found = {row[0]: row[1:] for row in db.session.execute(
         select(ShareCell.month, whole, up, buy)
         .where(ShareCell.month >= since, ShareCell.month < before, which,
