@@ -10,10 +10,12 @@ from ocop.checks.record import record
 from ocop.dashboard import assemble, months, sources
 from ocop.dashboard.figures import Filters
 from ocop.extensions import db
-from ocop.localtime import month_end, month_of, stored, zone
+from ocop.localtime import local_date, month_end, month_of, stored, zone
 from ocop.models import Attestation, CheckRun, Listing, MonthClose, add_months, utcnow
 from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named
+from tests.helpers import HTMX, assert_fragment, assert_full_page
+from tests.test_api import get_json, validator
 from tests.test_dashboard import listing
 
 
@@ -148,3 +150,37 @@ def test_the_listing_states_say_how_each_was_known(app, mixed):
             states = source.states()
             found = dict(db.session.execute(db.select(states.c.listing_id, states.c.method)).all())
             assert {key: found[mixed[key]] for key in expected} == expected
+
+
+def words(text: str) -> str:
+    """Text with its runs of white space as single spaces."""
+    return " ".join(text.split())
+
+
+def test_the_dashboard_says_how_the_online_products_were_verified(officer, mixed):
+    page = assert_full_page(officer.get("/dashboard/"), "figures")
+    assert words(page.find(id="verified-by").text) == (
+        "4 sản phẩm: 1 qua tài khoản sàn, 1 qua trình duyệt, 1 qua trang, 1 do cán bộ xác nhận")
+    assert ("3/9 sản phẩm được máy kiểm tra xác minh (33,3%"
+            in page.find(id="summary").blockquote.text)
+    rows = {tr.td.text.strip(): words(tr.select_one("td.methods").text)
+            for tr in page.find(id="by-marketplace").select("tbody tr")}
+    assert (rows["Voso"], rows["Shopee"]) == ("1 do cán bộ xác nhận", "1 qua tài khoản sàn")
+    english = officer.post("/lang/en") and officer.get("/dashboard/", headers=HTMX)
+    assert "1 confirmed by an officer" in assert_fragment(english, "figures").find(
+        id="verified-by").text
+
+
+def test_the_api_gives_the_methods_today_and_at_a_closed_month_end(app, client, mixed):
+    with app.app_context():
+        months.close_due()
+        end = local_date(month_end(add_months(month_of(utcnow()), -1))).isoformat()
+    today = get_json(client, "/api/v1/stats/share?by=marketplace")
+    assert today["online_by_method"] == methods(seller_api=1, browser=1, page=1, person=1)
+    assert today["share_machine"] == 33.3
+    assert {g["key"]: g["online_by_method"] for g in today["groups"]}["voso"] == methods(person=1)
+    closed = get_json(client, f"/api/v1/stats/share?date={end}&by=group")
+    assert closed["online_by_method"] == methods(seller_api=1, browser=1, page=1, person=2)
+    spec = get_json(client, "/api/v1/openapi.json")
+    for body in (today, closed):
+        validator(spec, "Share").validate(body)

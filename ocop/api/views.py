@@ -215,13 +215,15 @@ def stats_share():
     source = sources.at(day, now)
     cells = source.cells(filters)
     whole = sum(c.counted for c in cells)
-    totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells))
+    totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells),
+                             figures.by_method(cells))
     body = {"date": day.isoformat(), **totals}
     if by:
         rows = assemble.breakdown(openapi.SHARE_BY[by], source, filters, cells)
         body["by"] = by
         body["groups"] = [{"key": row.key, "label": row.label,
-                           **serialize.share(row.counted, row.online.part, row.buyable.part)}
+                           **serialize.share(row.counted, row.online.part, row.buyable.part,
+                                             row.methods)}
                           for row in rows]
     return jsonify(body)
 

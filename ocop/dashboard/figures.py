@@ -81,6 +81,14 @@ class Filters:
 
 
 MACHINE = ("seller_api", "browser", "page")  # every method but a person's word
+# How the headline says each method ("120 qua tài khoản sàn"): an attestation counts only
+# once an officer made or confirmed it, so a person's word is an officer's.
+VERIFIED = {
+    "seller_api": _l("qua tài khoản sàn"),
+    "browser": _l("qua trình duyệt"),
+    "page": _l("qua trang"),
+    "person": _l("do cán bộ xác nhận"),
+}
 
 
 @dataclass

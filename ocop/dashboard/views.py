@@ -70,7 +70,7 @@ def index():
     context = {"sort": sort, "desc": desc, "communes": communes(),
                "report_months": [month_of(now), *closed],
                "marketplaces": db.session.scalars(select(Marketplace).order_by(Marketplace.name)),
-               "dimensions": figures.DIMENSIONS}
+               "dimensions": figures.DIMENSIONS, "VERIFIED": figures.VERIFIED}
     try:
         filters = figures.Filters.from_args(request.args)
     except figures.BadFilter as exc:
