@@ -11,12 +11,14 @@ from ocop.dashboard import assemble, months, sources
 from ocop.dashboard.figures import Filters
 from ocop.extensions import db
 from ocop.localtime import local_date, month_end, month_of, stored, zone
-from ocop.models import Attestation, CheckRun, Listing, MonthClose, add_months, utcnow
+from ocop.models import METHODS, Attestation, CheckRun, Listing, MonthClose, add_months, utcnow
 from scrapers.model import Result, Target
 from tests.conftest import make_product, producer_named
 from tests.helpers import HTMX, assert_fragment, assert_full_page
 from tests.test_api import get_json, validator
+from tests.test_browser import browser, live_server, sign_in, sync_api, watch  # noqa: F401
 from tests.test_dashboard import listing
+from tests.test_phone import PHONE, WIDEST
 
 
 @pytest.fixture
@@ -98,8 +100,9 @@ def figures_of(source, filters: Filters | None = None) -> tuple:
     return head.counted, head.online.part, head.buyable.part, head.methods
 
 
-def methods(seller_api=0, browser=0, page=0, person=0) -> dict:
-    return {"seller_api": seller_api, "browser": browser, "page": page, "person": person}
+def methods(**counts: int) -> dict:
+    """Online products by method, none where not named."""
+    return {method: counts.get(method, 0) for method in METHODS}
 
 
 def test_a_closed_month_freezes_the_methods_the_history_gives(app, mixed):
@@ -184,3 +187,18 @@ def test_the_api_gives_the_methods_today_and_at_a_closed_month_end(app, client, 
     spec = get_json(client, "/api/v1/openapi.json")
     for body in (today, closed):
         validator(spec, "Share").validate(body)
+
+
+def test_the_headline_with_its_methods_fits_a_desktop_and_a_phone(
+        browser, live_server, mixed, tmp_path):  # noqa: F811 (fixtures)
+    for name, size in (("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)):
+        tab = browser.new_page(base_url=live_server, viewport=size)
+        sign_in(tab, "officer@example.vn")
+        tab.goto("/dashboard/")
+        sync_api.expect(tab.locator("#verified-by")).to_contain_text("1 do cán bộ xác nhận")
+        sync_api.expect(tab.locator("#by-marketplace td.methods").first).to_be_visible()
+        assert tab.evaluate(WIDEST, size["width"])["widest"] is None  # nothing sticks out
+        tab.screenshot(path=tmp_path / f"dashboard-{name}.png", full_page=True)
+        tab.locator("#share-online").screenshot(path=tmp_path / f"headline-{name}.png")
+        tab.locator("#by-category").screenshot(path=tmp_path / f"by-category-{name}.png")
+        tab.close()
