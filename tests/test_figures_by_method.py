@@ -2,12 +2,15 @@
 known (a seller's API, a browser, a page, a person's attestation), the same today, at a
 replayed moment and in a closed month; attestations count only while the rule says so."""
 
+import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask_migrate import downgrade, upgrade
+from openpyxl import load_workbook
 
 from ocop.checks.record import record
-from ocop.dashboard import assemble, months, sources
+from ocop.dashboard import assemble, months, report, snapshot, sources
 from ocop.dashboard.figures import Filters
 from ocop.extensions import db
 from ocop.localtime import local_date, month_end, month_of, stored, zone
@@ -153,6 +156,32 @@ def test_the_listing_states_say_how_each_was_known(app, mixed):
             states = source.states()
             found = dict(db.session.execute(db.select(states.c.listing_id, states.c.method)).all())
             assert {key: found[mixed[key]] for key in expected} == expected
+
+
+def test_months_closed_before_methods_were_kept_are_backfilled_from_the_checks(app, mixed):
+    """Migration b5d1f3a8c260 on months closed without methods: a listing's method comes from
+    its deciding check; one deleted since (P2's), or online by a person (no check decided it),
+    leaves its product's method unknown."""
+    with app.app_context():
+        months.close_due()
+        db.session.delete(db.session.get(Listing, mixed[2]))  # its checks go with it
+        db.session.commit()
+        db.session.remove()
+        directory = app.extensions["migrate"].directory
+        downgrade(directory=directory, revision="a7c3e9f1b204")
+        upgrade(directory=directory)
+        last = sources.Closed(db.session.get(MonthClose, add_months(month_of(utcnow()), -1)))
+        cells = last.cells(Filters())
+        head = assemble.headline(last, Filters(), cells)
+        assert (head.online.part, head.methods) == (5, methods(seller_api=1, page=1))
+        assert head.unknown == 3  # P2 (deleted), P4 and P6 (attested)
+        rows = {r.key: r for r in assemble.by_marketplace(last, Filters(), 9)}
+        assert (rows["postmart"].methods, rows["voso"].unknown) == (methods(page=2), 1)
+        book = io.BytesIO()
+        report.write(book, snapshot.take(last.closing.month, Filters(), utcnow()))
+        summary = load_workbook(book, read_only=True)["Tổng hợp"].iter_rows(values_only=True)
+        lines = {row[0]: row[1] if len(row) > 1 else None for row in summary if row and row[0]}
+        assert (lines["  trong đó qua trang"], lines["  trong đó chưa rõ cách xác minh"]) == (1, 3)
 
 
 def words(text: str) -> str:
