@@ -70,6 +70,11 @@ def attested_listing(now: datetime):
     return exists().where(Attestation.listing_id == Listing.id, attested(now))
 
 
+def now_online(now: datetime):
+    """The condition for a listing online at `now` by today's statuses or an attestation."""
+    return or_(current(now), attested_listing(now))
+
+
 def machine(now: datetime, *, replay: bool = False, buyable: bool = False,
             marketplace_id: int | None = None):
     """The listings a machine saw online (buyable) at `now`: (listing_id, product_id,

@@ -1,7 +1,7 @@
 """Where the figures of a moment come from: today's statuses, the checks replayed to a past
 moment, or a closed month's frozen cells. Each source answers the same few questions (the cube,
 the products online, each marketplace's products, every listing's state, the runs behind them);
-`figures` assembles the headline, breakdowns and trend from any of them, and `at` / `of_month`
+`assemble` makes the headline, breakdowns and trend from any of them, and `at` / `of_month`
 are the one place that picks a source for a date or a month.
 """
 
@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -98,17 +98,17 @@ class Live:
         if self.replay:
             return months.states_at(self.as_of).subquery()
         now = self.as_of
-        seen, attested = online.current(now), online.attested_listing(now)
+        seen = online.current(now)
         return (select(Listing.id.label("listing_id"), Listing.product_id,
                        Listing.marketplace_id, Listing.canonical_url.label("url"),
                        Listing.approved, Listing.status, Listing.last_verdict.label("verdict"),
                        Listing.last_checked_at.label("checked_at"), Listing.verified_at,
-                       func.coalesce(or_(seen, attested), False).label("online"),
+                       func.coalesce(online.now_online(now), False).label("online"),
                        func.coalesce(online.current(now, True), False).label("buyable"),
                        func.coalesce(Listing.stale_before(online.window_start(now)), False
                                      ).label("stale"),
                        case((seen, func.coalesce(Listing.method, "page")),
-                            (attested, "person")).label("method"))
+                            (online.attested_listing(now), "person")).label("method"))
                 .subquery())
 
     def runs(self) -> list[dict]:
@@ -121,7 +121,6 @@ class Closed:
     """The figures frozen at a closed month's end."""
 
     closing: MonthClose
-    replay = False
 
     @property
     def as_of(self) -> datetime:
