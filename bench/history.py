@@ -69,7 +69,7 @@ def write_history(uri: str, seed: int = 11) -> int:
     from ocop import create_app
     from ocop.extensions import db
     from ocop.localtime import month_of
-    from ocop.models import Check, CheckRun, Listing, add_months, utcnow
+    from ocop.models import ONLINE, Check, CheckRun, Listing, add_months, utcnow
     from ocop.workbook.apply import analyze
 
     rng = random.Random(seed)
@@ -86,7 +86,7 @@ def write_history(uri: str, seed: int = 11) -> int:
             for (run_id, start), verdict in zip(runs, fates(rng), strict=True):
                 at = start + timedelta(minutes=rng.randrange(48 * 60))
                 phase = 1
-                if verdict in ("active", "out_of_stock"):
+                if verdict in ONLINE:
                     status, seen_gone, verified = verdict, None, at
                 elif verdict == "removed" and status != "removed":
                     if seen_gone is None:
