@@ -296,7 +296,10 @@ class Listing(Versioned, db.Model):
         # Covers "online listings" (status, verified in the window) without reading the rows:
         # the dashboard's figures ask for that set several times a page.
         Index("ix_listings_online", "status", "verified_at", "approved", "product_id",
-              "marketplace_id", "method"),
+              "marketplace_id"),
+        # ...and those known by one method (the strong ones are few beside the pages).
+        Index("ix_listings_method", "method", "status", "verified_at", "approved",
+              "product_id", "marketplace_id"),
     )
 
     @hybrid_property

@@ -184,17 +184,18 @@ def by_method(cells: list[Cell]) -> dict[str, int]:
 KEYS = (Product.category, Product.stars, func.coalesce(Producer.commune, ""), Producer.kind)
 
 
-def tally(filters: Filters, today: date, best, buyable) -> list[Cell]:
-    """The cube's query, given `best`, a subquery of (product_id, rank) for each product
-    online with the rank of its strongest method (online.RANK), and the condition for a
-    product with a buyable listing."""
-    ranks = [func.count(case((best.c.rank == n, 1))) for n in range(len(METHODS))]
+def tally(filters: Filters, today: date, rank, buyable) -> list[Cell]:
+    """The cube's query, given per product the `rank` of the strongest method it is online by
+    (online.RANK; NULL when offline) and the condition for one with a buyable listing. Each
+    counted product's flags are worked out once (a materialized CTE: SQLite would otherwise
+    repeat the rank's lookups in every aggregate that reads it), then summed per cell."""
+    flags = (select(*(key.label(f"k{n}") for n, key in enumerate(KEYS)), rank.label("rank"),
+                    case((buyable, 1), else_=0).label("buyable"))
+             .select_from(Product).join(Producer).where(counted(filters, today))
+             .cte("flags").prefix_with("MATERIALIZED"))
+    keys = [flags.c[f"k{n}"] for n in range(len(KEYS))]
+    ranks = [func.count(case((flags.c.rank == n, 1))) for n in range(len(METHODS))]
     rows = db.session.execute(
-        select(*KEYS, func.count(), func.count(best.c.rank),
-               func.count(case((buyable, 1))), *ranks)
-        .select_from(Product).join(Producer)
-        .outerjoin(best, best.c.product_id == Product.id)
-        .where(counted(filters, today)).group_by(*KEYS))
+        select(*keys, func.count(), func.count(flags.c.rank), func.sum(flags.c.buyable), *ranks)
+        .group_by(*keys))
     return [Cell(*row[:7], tuple(row[7:])) for row in rows]
-
-

@@ -149,15 +149,15 @@ def cells_to_store(month: date, day: date) -> list[dict]:
     (with the counted ones), then on each marketplace; each with its online products by the
     strongest method behind them."""
     mine = (ListingMonth.month == month, ListingMonth.approved)
-    best = (select(ListingMonth.product_id,
-                   func.min(online.rank(ListingMonth.method)).label("rank"))
-            .where(ListingMonth.online, *mine).group_by(ListingMonth.product_id).subquery())
+    rank = case(*((Product.id.in_(select(ListingMonth.product_id).where(
+        ListingMonth.online, *mine, online.rank(ListingMonth.method) == n)), n)
+        for n in online.RANK.values()))
     buyable = select(ListingMonth.product_id).where(ListingMonth.buyable, *mine)
     rows = [{"month": month, "category": c.category, "stars": c.stars, "commune": c.commune,
              "producer_kind": c.producer_kind, "marketplace_id": ANY, "counted": c.counted,
              "online": c.online, "buyable": c.buyable,
              **dict(zip(online.RANK, c.methods, strict=True))}
-            for c in figures.tally(Filters(), day, best, Product.id.in_(buyable))]
+            for c in figures.tally(Filters(), day, rank, Product.id.in_(buyable))]
     pairs = (select(ListingMonth.product_id, ListingMonth.marketplace_id,
                     func.min(online.rank(ListingMonth.method)).label("rank"),
                     func.max(case((ListingMonth.buyable, 1), else_=0)).label("buyable"))

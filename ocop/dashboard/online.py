@@ -24,12 +24,14 @@ by T.
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, exists, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
 from ..models import BUYABLE, METHODS, ONLINE, Attestation, Check, Listing
 
 RANK = {method: n for n, method in enumerate(METHODS)}  # 0: the strongest
+# The machine methods stronger than reading the page (which is what an unrecorded one was).
+STRONG = ("seller_api", "browser")
 
 
 def window_start(now: datetime) -> datetime:
@@ -76,19 +78,22 @@ def now_online(now: datetime):
 
 
 def machine(now: datetime, *, replay: bool = False, buyable: bool = False,
-            marketplace_id: int | None = None):
-    """The listings a machine saw online (buyable) at `now`: (listing_id, product_id,
-    marketplace_id, status, method), `status` and `method` those of the deciding check; from
-    the listings' current statuses, or with `replay` from the checks as they stood at `now`."""
+            marketplace_id: int | None = None, method: str | None = None):
+    """The listings a machine saw online (buyable) at `now`, only those known by `method` if
+    given (one of STRONG: ix_listings_method finds those without reading the rest):
+    (listing_id, product_id, marketplace_id, status, method), `status` and `method` those of
+    the deciding check; from the listings' current statuses, or with `replay` from the checks
+    as they stood at `now`."""
     statuses = BUYABLE if buyable else ONLINE
     if not replay:
+        how = Listing.method
         query = select(Listing.id.label("listing_id"), Listing.product_id,
-                       Listing.marketplace_id, Listing.status,
-                       Listing.method).where(current(now, buyable))
+                       Listing.marketplace_id, Listing.status, how).where(current(now, buyable))
     else:
         seen, later = aliased(Check), aliased(Check)
+        how = seen.method
         query = (select(Listing.id.label("listing_id"), Listing.product_id,
-                        Listing.marketplace_id, seen.verdict.label("status"), seen.method)
+                        Listing.marketplace_id, seen.verdict.label("status"), how)
                  .select_from(seen).join(Listing, Listing.id == seen.listing_id)
                  .where(Listing.approved, seen.verdict.in_(statuses),
                         seen.at >= window_start(now), seen.at <= now,
@@ -98,22 +103,18 @@ def machine(now: datetime, *, replay: bool = False, buyable: bool = False,
                                         decisive(later))))
     if marketplace_id is not None:
         query = query.where(Listing.marketplace_id == marketplace_id)
+    if method is not None:
+        query = query.where(how == method)
     return query
 
 
-def listings(now: datetime, *, replay: bool = False, buyable: bool = False,
-             marketplace_id: int | None = None):
-    """Every listing online (buyable) at `now`, as `machine` gives them, and (online only)
-    those an attestation holds online, with status NULL and method `person`; a listing may
-    appear under both."""
-    seen = machine(now, replay=replay, buyable=buyable, marketplace_id=marketplace_id)
-    if buyable:
-        return seen
-    people = (select(Listing.id.label("listing_id"), Listing.product_id,
-                     Listing.marketplace_id, null().label("status"),
-                     literal("person").label("method"))
-              .select_from(Attestation).join(Listing, Listing.id == Attestation.listing_id)
-              .where(Listing.approved, attested(now)))
+def people(now: datetime, marketplace_id: int | None = None):
+    """The listings an attestation holds online at `now`, in `machine`'s columns (status NULL,
+    method `person`)."""
+    query = (select(Listing.id.label("listing_id"), Listing.product_id, Listing.marketplace_id,
+                    null().label("status"), literal("person").label("method"))
+             .select_from(Attestation).join(Listing, Listing.id == Attestation.listing_id)
+             .where(Listing.approved, attested(now)))
     if marketplace_id is not None:
-        people = people.where(Listing.marketplace_id == marketplace_id)
-    return union_all(seen, people)
+        query = query.where(Listing.marketplace_id == marketplace_id)
+    return query

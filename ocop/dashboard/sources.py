@@ -8,16 +8,18 @@ are the one place that picks a source for a date or a month.
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..localtime import day_end, local_date, month_end, month_of
 from ..models import (
     BUYABLE,
+    Attestation,
     Listing,
     ListingMonth,
     Marketplace,
@@ -27,7 +29,7 @@ from ..models import (
     ShareCell,
 )
 from . import months, online
-from .figures import Cell, Filters, counted, tally
+from .figures import MACHINE, Cell, Filters, counted, tally
 
 ANY = months.ANY
 MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -61,37 +63,72 @@ class Live:
     def freshness_days(self) -> int:
         return int(current_app.config["FRESHNESS_DAYS"])
 
-    def listings(self, filters: Filters, buyable: bool = False):
-        """The listings online (buyable) at `as_of` on the filtered marketplace, as a
-        subquery of online.listings' columns."""
-        return online.listings(self.as_of, replay=self.replay, buyable=buyable,
-                               marketplace_id=marketplace_id(filters)).subquery()
+    def machine(self, filters: Filters, **how):
+        """online.machine at `as_of` on the filtered marketplace (`how`: buyable, method)."""
+        return online.machine(self.as_of, replay=self.replay,
+                              marketplace_id=marketplace_id(filters), **how)
+
+    def people(self, filters: Filters):
+        """online.people at `as_of` on the filtered marketplace."""
+        return online.people(self.as_of, marketplace_id(filters))
+
+    @cached_property
+    def attesting(self) -> bool:
+        """Whether any attestation might count at `as_of` (from ix_attestations_counting):
+        when none does, the figures need not look for the listings people hold online."""
+        return db.session.scalar(select(Attestation.id).where(
+            Attestation.confirmed_at <= self.as_of, Attestation.counts_until >= self.as_of)
+            .limit(1)) is not None
 
     def cells(self, filters: Filters) -> list[Cell]:
         """The cube: one aggregate query that the headline and every product breakdown are
-        summed from. The listing sets are uncorrelated subqueries that SQLite and PostgreSQL
-        evaluate once (from the covering index ix_listings_online today)."""
-        up, buy = self.listings(filters), self.listings(filters, True)
-        best = (select(up.c.product_id, func.min(online.rank(up.c.method)).label("rank"))
-                .group_by(up.c.product_id).subquery())
-        return tally(filters, self.on, best, Product.id.in_(select(buy.c.product_id)))
+        summed from. A product's strongest method is the first of these listing sets it is
+        in: the strong machine methods' (online.STRONG), any machine's (so the page's), a
+        person's; each an uncorrelated IN subquery that SQLite and PostgreSQL evaluate once,
+        from a covering index (ix_listings_method, ix_listings_online) today."""
+        sets = [*((self.machine(filters, method=m), m) for m in online.STRONG),
+                (self.machine(filters), "page"),
+                *([(self.people(filters), "person")] if self.attesting else [])]
+        rank = case(*((in_set(query), online.RANK[m]) for query, m in sets))
+        return tally(filters, self.on, rank, in_set(self.machine(filters, buyable=True)))
 
     def online_products(self, filters: Filters):
         """The condition for a product with an online listing."""
-        return Product.id.in_(select(self.listings(filters).c.product_id))
+        if not self.attesting:
+            return in_set(self.machine(filters))
+        return or_(in_set(self.machine(filters)), in_set(self.people(filters)))
 
     def marketplaces(self, filters: Filters) -> list[tuple]:
         """(marketplace id, counted products online there, buyable there, online there by
-        each method) in one pass over the online listings: their statuses tell the buyable
-        ones apart."""
+        each method): per marketplace, the products a machine saw online there, each under the
+        strongest method its listings there were seen by (buyable: told apart by their
+        statuses in the same pass), and those only a person's attestation holds online there
+        (few: probed one by one)."""
         products = select(Product.id).join(Producer).where(counted(filters, self.on))
-        up = self.listings(filters)
-        pairs = (select(up.c.marketplace_id, up.c.product_id,
-                        func.min(online.rank(up.c.method)).label("rank"),
-                        func.max(case((up.c.status.in_(BUYABLE), 1), else_=0)).label("buyable"))
-                 .where(up.c.product_id.in_(products))
-                 .group_by(up.c.marketplace_id, up.c.product_id).subquery())
-        return marketplace_rows(pairs)
+        seen = self.machine(filters).where(Listing.product_id.in_(products)).subquery()
+        pairs = (select(seen.c.marketplace_id, seen.c.product_id,
+                        func.min(online.rank(seen.c.method)).label("rank"),
+                        func.max(case((seen.c.status.in_(BUYABLE), 1), else_=0)).label("buy"))
+                 .group_by(seen.c.marketplace_id, seen.c.product_id).subquery())
+        machine = {row[0]: row[1:] for row in db.session.execute(
+            select(pairs.c.marketplace_id, func.count(), func.sum(pairs.c.buy),
+                   *(func.count(case((pairs.c.rank == online.RANK[m], 1)))
+                     for m in MACHINE))
+            .group_by(pairs.c.marketplace_id))}
+        people = self.people(filters).subquery()
+        alone = {} if not self.attesting else dict(db.session.execute(
+            select(people.c.marketplace_id, func.count(func.distinct(people.c.product_id)))
+            .where(people.c.product_id.in_(products),
+                   ~self.machine(filters).where(
+                       Listing.product_id == people.c.product_id,
+                       Listing.marketplace_id == people.c.marketplace_id).exists())
+            .group_by(people.c.marketplace_id)).all())
+        rows = []
+        for marketplace in machine.keys() | alone.keys():
+            up, buy, *by = machine.get(marketplace, (0, 0, *(0 for _ in MACHINE)))
+            person = alone.get(marketplace, 0)
+            rows.append((marketplace, up + person, buy, (*by, person)))
+        return rows
 
     def states(self):
         """Every listing's state at `as_of`, as a subquery with ListingMonth's columns."""
@@ -178,13 +215,9 @@ class Closed:
 Source = Live | Closed
 
 
-def marketplace_rows(pairs) -> list[tuple]:
-    """Per marketplace from `pairs` (marketplace_id, product_id, rank, buyable: one row per
-    product online there): products online, buyable, and online by each method."""
-    ranks = [func.count(case((pairs.c.rank == n, 1))) for n in range(len(online.RANK))]
-    return [(row[0], row[1], row[2] or 0, tuple(row[3:])) for row in db.session.execute(
-        select(pairs.c.marketplace_id, func.count(), func.sum(pairs.c.buyable), *ranks)
-        .group_by(pairs.c.marketplace_id))]
+def in_set(query):
+    """The condition for a product among those of the listings `query` gives."""
+    return Product.id.in_(select(query.subquery().c.product_id))
 
 
 def cell_filters(filters: Filters) -> list:

@@ -1,6 +1,6 @@
 """methods in the figures: how each closed month's online listing was known
 (listing_months.method), its online products per method (share_cells.seller_api … person), and
-the method in the online listings' covering index
+a covering index of the listings known by each method
 
 Months closed before: a listing online then gets the method of the check that decided its
 status (the check at its verified_at), which the checks still hold unless the listing was
@@ -55,10 +55,9 @@ def upgrade():
             batch_op.add_column(sa.Column(method, sa.Integer(), server_default='0',
                                           nullable=False))
     with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.drop_index('ix_listings_online')
-        batch_op.create_index('ix_listings_online', ['status', 'verified_at', 'approved',
-                                                     'product_id', 'marketplace_id', 'method'],
-                              unique=False)
+        batch_op.create_index('ix_listings_method', ['method', 'status', 'verified_at',
+                                                     'approved', 'product_id',
+                                                     'marketplace_id'], unique=False)
     op.execute("UPDATE listing_months SET method = (SELECT c.method FROM checks c"
                " WHERE c.listing_id = listing_months.listing_id"
                " AND c.at = listing_months.verified_at ORDER BY c.id DESC LIMIT 1)"
@@ -83,10 +82,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.drop_index('ix_listings_online')
-        batch_op.create_index('ix_listings_online', ['status', 'verified_at', 'approved',
-                                                     'product_id', 'marketplace_id'],
-                              unique=False)
+        batch_op.drop_index('ix_listings_method')
     with op.batch_alter_table('share_cells', schema=None) as batch_op:
         for method in METHODS:
             batch_op.drop_column(method)
