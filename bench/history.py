@@ -69,7 +69,7 @@ def write_history(uri: str, seed: int = 11) -> int:
     from ocop import create_app
     from ocop.extensions import db
     from ocop.localtime import month_of
-    from ocop.models import Check, CheckRun, Listing, add_months, utcnow
+    from ocop.models import ONLINE, Check, CheckRun, Listing, add_months, utcnow
     from ocop.workbook.apply import analyze
 
     rng = random.Random(seed)
@@ -86,7 +86,7 @@ def write_history(uri: str, seed: int = 11) -> int:
             for (run_id, start), verdict in zip(runs, fates(rng), strict=True):
                 at = start + timedelta(minutes=rng.randrange(48 * 60))
                 phase = 1
-                if verdict in ("active", "out_of_stock"):
+                if verdict in ONLINE:
                     status, seen_gone, verified = verdict, None, at
                 elif verdict == "removed" and status != "removed":
                     if seen_gone is None:
@@ -133,7 +133,7 @@ def in_app(client, fn, count: int) -> tuple[float, float]:
 def measure(uri: str, count: int) -> list[tuple]:
     """Median and p95 ms of each request on the history, and the report's seconds."""
     from ocop import create_app
-    from ocop.dashboard import figures, months
+    from ocop.dashboard import assemble, figures, sources
     from ocop.localtime import local_date, month_end, month_of
     from ocop.models import add_months, utcnow
     from ocop.products.queries import communes
@@ -159,8 +159,9 @@ def measure(uri: str, count: int) -> list[tuple]:
         """The trend's own work: the closed months' cells (today's headline comes with the
         dashboard's figures, timed below)."""
         with client.application.app_context():
-            today = figures.headline(filters_, utcnow())
-        return lambda: months.trend(filters_, today)
+            source = sources.Live(utcnow())
+            today = assemble.headline(source, filters_, source.cells(filters_))
+        return lambda: assemble.trend(filters_, today)
 
     results.append(("24-month trend", "in app", *in_app(client, trend(figures.Filters()), count)))
     results.append(("24-month trend, marketplace filter", "in app",

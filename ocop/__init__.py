@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_templating(app)
     register_errors(app)
+    register_subscribers(app)
     from .cli import ocop_group
 
     app.cli.add_command(ocop_group)
@@ -88,6 +89,14 @@ def register_blueprints(app: Flask) -> None:
     for bp in (auth, home, products, producers, listings, attestations, marketplaces, users,
                workbook, history, checks, lookup, api, dashboard, shops):
         app.register_blueprint(bp)
+
+
+def register_subscribers(app: Flask) -> None:
+    """What happens after the checks announce something, so they need not know who cares."""
+    from .checks.signals import run_finished
+    from .dashboard import months
+
+    run_finished.connect(months.close_after_run, app)
 
 
 def register_templating(app: Flask) -> None:

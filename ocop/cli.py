@@ -297,14 +297,14 @@ def worker_command(burst: bool) -> None:
 def report_command(month: str, path: str) -> None:
     """Write the monthly report (.xlsx): figures, breakdowns, products and listings as of the
     month's end, and the runs they come from."""
-    from .dashboard import report, snapshot
+    from .dashboard import report, snapshot, sources
     from .dashboard.figures import Filters
     from .models import utcnow
 
     now = utcnow()
     try:
-        taken = snapshot.take(snapshot.parse_month(month, now), Filters(), now)
-    except snapshot.BadMonth as exc:
+        taken = snapshot.take(sources.parse_month(month, now), Filters(), now)
+    except sources.BadMonth as exc:
         raise click.ClickException(str(exc)) from None
     report.write(path, taken)
     click.echo(taken.summary)

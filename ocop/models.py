@@ -82,6 +82,10 @@ LISTING_STATUSES = {
     "unreachable": _l("Không truy cập được"),
     "unknown": _l("Chưa xác định"),
 }
+# The statuses of a listing on a marketplace, and of one a shopper can buy now: the figures'
+# rule for "online" (dashboard/online.py) and the checks' rules both read these.
+ONLINE = ("active", "out_of_stock")
+BUYABLE = ("active",)
 # How a listing's state is known, strongest first: the marketplace's own API asked with the
 # seller's authorization, a browser running the page, the page over HTTP, a person who looked.
 METHODS = {
@@ -294,6 +298,9 @@ class Listing(Versioned, db.Model):
         # the dashboard's figures ask for that set several times a page.
         Index("ix_listings_online", "status", "verified_at", "approved", "product_id",
               "marketplace_id"),
+        # ...and those known by one method (the strong ones are few beside the pages).
+        Index("ix_listings_method", "method", "status", "verified_at", "approved",
+              "product_id", "marketplace_id"),
     )
 
     @hybrid_property
@@ -603,6 +610,9 @@ class ListingMonth(db.Model):
     online: Mapped[bool] = mapped_column()
     buyable: Mapped[bool] = mapped_column()
     stale: Mapped[bool] = mapped_column()
+    # How it was known to be online (METHODS); NULL when offline, or online in a month closed
+    # before methods were kept whose deciding check is gone with its listing.
+    method: Mapped[str | None] = mapped_column(String(12))
 
     __table_args__ = (
         Index("ix_listing_months_online", "month", "online", "approved", "product_id",
@@ -627,6 +637,12 @@ class ShareCell(db.Model):
     counted: Mapped[int] = mapped_column(Integer)  # 0 on a marketplace's own cells
     online: Mapped[int] = mapped_column(Integer)
     buyable: Mapped[int] = mapped_column(Integer)
+    # The online products by the strongest method behind them (METHODS); they add up to
+    # `online` except in months closed before methods were kept, where some may be unknown.
+    seller_api: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    browser: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    page: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    person: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The trend reads one or two marketplaces' cells of 24 months: from this index alone.
     __table_args__ = (Index("ix_share_cells_trend", "marketplace_id", "month", "category",

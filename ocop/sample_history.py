@@ -19,7 +19,7 @@ from .checks.record import record
 from .dashboard import months
 from .extensions import db
 from .localtime import month_of, month_start, stored, zone
-from .models import CheckRun, Listing, add_months, utcnow
+from .models import ONLINE, CheckRun, Listing, add_months, utcnow
 from .sample_markets import SAMPLE, Shelf
 
 MONTHS = 24  # closed months of history; run number MONTHS is this month's
@@ -58,7 +58,7 @@ def evidence(shelf: Shelf, url: str, verdict: str) -> dict:
     else:
         stock = "InStock" if verdict == "active" else "OutOfStock"
         rule, detail, status = "jsonld-availability", f'availability "{stock}"', 200
-    online = verdict in ("active", "out_of_stock")
+    online = verdict in ONLINE
     structured = shelf.kind != "scripted"
     facts = {"adapter": "generic", "url": url, "final_url": url,
              "chain": [{"status": status, "url": url}] if status else [], "requests": [],

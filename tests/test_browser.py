@@ -200,12 +200,12 @@ def test_filter_the_dashboard_and_see_figures_and_address_change(page, app):
     page.goto("/dashboard/")
     page.evaluate("window.marker = 'same page'")
     expect(page.locator("#share-online")).to_contain_text("1/3 sản phẩm còn hiệu lực")
-    page.select_option("select[name=group]", "2")  # Đồ uống: the tea, which is on Shopee
+    page.select_option("select[name=category]", "2")  # Đồ uống: the tea, which is on Shopee
     expect(page.locator("#share-online")).to_contain_text("1/1 sản phẩm còn hiệu lực")
-    expect(page).to_have_url(re.compile(r"/dashboard/\?group=2$"))
+    expect(page).to_have_url(re.compile(r"/dashboard/\?category=2$"))
     page.select_option("select[name=marketplace]", "tiki")
     expect(page.locator("#share-online")).to_contain_text("0/1 sản phẩm còn hiệu lực")
-    expect(page).to_have_url(re.compile(r"/dashboard/\?group=2&marketplace=tiki$"))
+    expect(page).to_have_url(re.compile(r"/dashboard/\?category=2&marketplace=tiki$"))
     expect(page.locator("#summary")).to_contain_text("thuộc nhóm Đồ uống")
     page.click("#trend summary")  # the trend's table follows the filters too
     expect(page.locator("#trend-table tbody tr").first).to_contain_text("0/1 (0,0%)")

@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from ocop.checks.record import record
-from ocop.dashboard import sentences
-from ocop.dashboard.figures import Figure, Filters, by_marketplace, cube, short_of
+from ocop.dashboard import assemble, sentences, sources
+from ocop.dashboard.figures import Figure, Filters, short_of
 from ocop.extensions import db
 from ocop.localtime import local_date
 from ocop.models import AuditEntry, CheckRun, Listing, Marketplace, utcnow
@@ -74,7 +74,7 @@ def test_the_headline_follows_the_definitions(app, officer, province):
 
 def test_breakdowns_link_to_the_product_list(officer, province):
     page = assert_full_page(officer.get("/dashboard/"), "figures")
-    rows = {tr.td.text.strip(): tr for tr in page.find(id="by-group").select("tbody tr")}
+    rows = {tr.td.text.strip(): tr for tr in page.find(id="by-category").select("tbody tr")}
     drinks = rows["Đồ uống"]
     assert "2/2" in drinks.text and "100,0%" in drinks.text
     assert drinks.a["href"] == "/products/?status=certified&category=2"
@@ -95,10 +95,13 @@ def test_what_needs_a_human_loads_after_the_figures(officer, province):
 
 
 def test_filters_change_the_figures_and_the_address(officer, province):
-    response = officer.get("/dashboard/?group=2&marketplace=postmart", headers=HTMX)
+    response = officer.get("/dashboard/?category=2&marketplace=postmart", headers=HTMX)
     html = assert_fragment(response, "figures")
     assert "2/2 sản phẩm còn hiệu lực" in html.find(id="share-online").text
-    assert response.headers["HX-Push-Url"] == "/dashboard/?group=2&marketplace=postmart"
+    assert response.headers["HX-Push-Url"] == "/dashboard/?category=2&marketplace=postmart"
+    # A link made before the group was called `category` here still filters by it.
+    older = officer.get("/dashboard/?group=2&marketplace=postmart", headers=HTMX)
+    assert older.headers["HX-Push-Url"] == "/dashboard/?category=2&marketplace=postmart"
     assert "thuộc nhóm Đồ uống" in html.find(id="summary").text
     commune = assert_fragment(officer.get("/dashboard/?commune=Mường+Khương", headers=HTMX),
                               "figures")
@@ -108,7 +111,7 @@ def test_filters_change_the_figures_and_the_address(officer, province):
 def test_breakdowns_sort_by_share(officer, province):
     html = assert_fragment(officer.get("/dashboard/?sort=share&desc=1", headers=HTMX),
                            "figures")
-    labels = [tr.td.text.strip() for tr in html.find(id="by-group").select("tbody tr")]
+    labels = [tr.td.text.strip() for tr in html.find(id="by-category").select("tbody tr")]
     assert labels == ["Đồ uống", "Thực phẩm"]
 
 
@@ -232,7 +235,7 @@ def test_figures_as_they_stood_on_a_past_date_come_from_the_check_history(app):
         seen(items[3], "out_of_stock", now - 3 * day)
 
         def share(when, history=True):
-            cells = cube(Filters(), when, history)
+            cells = sources.Live(when, replay=history).cells(Filters())
             return (sum(c.counted for c in cells), sum(c.online for c in cells),
                     sum(c.buyable for c in cells))
 
@@ -241,5 +244,6 @@ def test_figures_as_they_stood_on_a_past_date_come_from_the_check_history(app):
         assert share(now - 6 * day) == (4, 2, 2)  # before the removal; before the sell-out
         assert share(now - 25 * day) == (4, 1, 1)  # only the one checked 60 days ago...
         assert share(now - 100 * day) == (4, 0, 0)  # ...which was not checked yet
-        assert [r.online.part for r in by_marketplace(Filters(), now - 6 * day, True)
+        past = sources.Live(now - 6 * day, replay=True)
+        assert [r.online.part for r in assemble.by_marketplace(past, Filters(), 4)
                 if r.key == "postmart"] == [2]

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from ocop.checks.record import record
-from ocop.dashboard import figures, months
+from ocop.dashboard import assemble, months, sources
 from ocop.dashboard.figures import Filters
 from ocop.extensions import db
 from ocop.localtime import local_date, month_end, month_of, stored, zone
@@ -70,8 +70,9 @@ def test_closing_freezes_what_the_history_says_at_each_month_end(app, history):
         expected = [(3, 2, 2), (3, 1, 0), (3, 1, 0), (3, 0, 0)]
         for month, figures_then in zip(closed, expected, strict=True):
             closing = db.session.get(MonthClose, month)
-            assert totals(months.cube(closing, Filters())) == figures_then
-            assert totals(figures.cube(Filters(), closing.as_of, history=True)) == figures_then
+            assert totals(sources.Closed(closing).cells(Filters())) == figures_then
+            replayed = sources.Live(closing.as_of, replay=True)
+            assert totals(replayed.cells(Filters())) == figures_then
         states = {row.listing_id: row for row in db.session.scalars(
             db.select(ListingMonth).where(ListingMonth.month == closed[1]))}
         assert (states[history["a1"]].status, states[history["a1"]].stale) == ("active", True)
@@ -86,13 +87,14 @@ def test_a_closed_month_keeps_its_figures_and_marketplaces(app, history):
     with app.app_context():
         months.close_due()
         first = db.session.get(MonthClose, add_months(month_of(utcnow()), -4))
-        rows = {r.key: r.online.part for r in months.by_marketplace(first, Filters(), 3)}
+        frozen = sources.Closed(first)
+        rows = {r.key: r.online.part for r in assemble.by_marketplace(frozen, Filters(), 3)}
         assert (rows["postmart"], rows["tiki"], rows["shopee"]) == (1, 1, 0)
-        assert totals(months.cube(first, Filters(marketplace="tiki"))) == (3, 1, 1)
-        assert totals(months.cube(first, Filters(group=2))) == (1, 1, 1)
+        assert totals(frozen.cells(Filters(marketplace="tiki"))) == (3, 1, 1)
+        assert totals(frozen.cells(Filters(category=2))) == (1, 1, 1)
         db.session.delete(db.session.get(Listing, history["b1"]))  # its checks go with it
         db.session.commit()
-        assert totals(months.cube(first, Filters())) == (3, 2, 2)
+        assert totals(frozen.cells(Filters())) == (3, 2, 2)
         assert months.close_due() == []  # nothing left to close, nothing closed twice
         assert db.session.scalar(db.select(db.func.count()).select_from(ShareCell).where(
             ShareCell.month == first.month, ShareCell.marketplace_id == months.ANY)) == 2
@@ -152,8 +154,8 @@ def test_the_api_reads_a_closed_month_end_from_its_frozen_figures(app, client, h
                                                       ShareCell.marketplace_id == months.ANY)
                            .values(online=ShareCell.counted))  # mark the frozen figures
         db.session.commit()
-        assert months.closing_of(day) is closing
-        assert months.closing_of(day - timedelta(days=1)) is None
+        assert sources.at(day, utcnow()).closing is closing
+        assert sources.at(day - timedelta(days=1), utcnow()).replay
     body = get_json(client, f"/api/v1/stats/share?date={day.isoformat()}&by=marketplace")
     assert (body["counted"], body["online"], body["buyable"]) == (3, 3, 2)
     assert {g["key"]: g["online"] for g in body["groups"]}["tiki"] == 1

@@ -48,18 +48,23 @@ def test_a_closed_month_report_from_the_command_line(app, run, history, tmp_path
     assert figures["Số liệu tính đến"][0].date() == end
     assert figures["Sản phẩm có gian hàng trên sàn"][:3] == (2, 3, 66.7)
     assert figures["Sản phẩm đang còn hàng để mua"][:3] == (2, 3, 66.7)
+    assert figures["  trong đó qua trang"][:3] == (2, 3, 66.7)  # both read as pages
+    assert figures["  trong đó qua tài khoản sàn"][:3] == (0, 3, 0.0)
+    assert figures["Sản phẩm được máy kiểm tra xác minh"][:3] == (2, 3, 66.7)
     assert figures["Sản phẩm chưa có gian hàng nào"][0] == 1
     sentence = next(row[0] for row in summary if row and str(row[0]).startswith("Tính đến"))
     assert f"Tính đến ngày {end:%d/%m/%Y}, toàn tỉnh có 3 sản phẩm OCOP" in sentence
     assert {"#1", "#2"} <= {row[0] for row in summary if row and str(row[0]).startswith("#")}
-    by_marketplace = {row[0]: row[2] for row in sheet_rows(book, "Theo sàn")[1:]}
-    assert (by_marketplace["Postmart"], by_marketplace["Tiki"]) == (1, 1)
+    by_marketplace = {row[0]: row for row in sheet_rows(book, "Theo sàn")[1:]}
+    assert (by_marketplace["Postmart"][2], by_marketplace["Tiki"][2]) == (1, 1)
+    assert by_marketplace["Tiki"][4:9] == (0, 0, 1, 0, 0)  # by a page; none unknown
     products = {row[0]: row for row in sheet_rows(book, "Sản phẩm")[1:]}
     assert products["M-A"][10:13] == ("Có", "Có", "Có") and products["M-C"][11] == "Không"
     listings = sheet_rows(book, "Gian hàng")[1:]
-    assert [(r[0], r[2], r[4], r[8]) for r in listings] == [
-        ("M-A", "Postmart", "Đang bán", "Có"), ("M-A", "Shopee", "Chưa có kết luận", "Không"),
-        ("M-B", "Tiki", "Đang bán", "Có")]
+    assert [(r[0], r[2], r[4], r[8], r[9]) for r in listings] == [
+        ("M-A", "Postmart", "Đang bán", "Có", "Qua trang"),
+        ("M-A", "Shopee", "Chưa có kết luận", "Không", None),
+        ("M-B", "Tiki", "Đang bán", "Có", "Qua trang")]
 
 
 def test_the_month_in_progress_reports_today(app, run, history, tmp_path):  # noqa: F811
@@ -70,7 +75,7 @@ def test_the_month_in_progress_reports_today(app, run, history, tmp_path):  # no
     assert figures["Nguồn"][0] == "Tháng chưa kết thúc: trạng thái hiện tại"
     assert figures["Sản phẩm có gian hàng trên sàn"][:2] == (0, 3)  # A's last check is stale
     listings = {r[2]: r for r in sheet_rows(book, "Gian hàng")[1:]}
-    assert listings["Tiki"][4] == "Đã gỡ" and listings["Postmart"][10] == "Có"  # stale
+    assert listings["Tiki"][4] == "Đã gỡ" and listings["Postmart"][11] == "Có"  # stale
 
 
 @pytest.mark.parametrize("month, message", [
@@ -114,10 +119,10 @@ def test_report_cells_never_run_as_formulas(app, run, history, tmp_path):  # noq
 
 
 def test_a_month_that_has_just_ended_waits_for_its_last_checks(app, history):  # noqa: F811
-    from ocop.dashboard import snapshot
+    from ocop.dashboard import snapshot, sources
     from ocop.dashboard.figures import Filters
 
     with app.app_context():
         last = add_months(month_of(utcnow()), -1)
-        with pytest.raises(snapshot.BadMonth, match="vừa kết thúc"):
+        with pytest.raises(sources.BadMonth, match="vừa kết thúc"):
             snapshot.take(last, Filters(), month_end(last) + timedelta(minutes=1))

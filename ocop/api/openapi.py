@@ -14,6 +14,7 @@ from ..localtime import local_date
 from ..models import (
     CATEGORIES,
     LISTING_STATUSES,
+    METHODS,
     PRODUCER_KINDS,
     PRODUCT_STATUSES,
     RUN_SCOPES,
@@ -24,6 +25,9 @@ from ..models import (
 from ..products.queries import communes
 
 STARS = (3, 4, 5)
+
+# The dimensions `stats/share?by=` names, in the API's words (its product group is `group`).
+SHARE_BY = {("group" if name == "category" else name): name for name in DIMENSIONS}
 
 
 def ref(name: str) -> dict:
@@ -115,16 +119,28 @@ _SHARE = {"counted": {"type": "integer", "description": "products whose certific
           "buyable": {"type": "integer", "description": "counted products with one on sale"},
           "share_online": nullable("number", description="percent, one decimal; null: none "
                                    "counted"),
-          "share_buyable": nullable("number", description="percent, one decimal")}
+          "share_buyable": nullable("number", description="percent, one decimal"),
+          "online_by_method": obj(
+              {method: INTEGER for method in METHODS},
+              description="online products by the strongest way one of their listings was "
+                          "known online: the marketplace's API with the seller's authorization, "
+                          "a browser, the page over HTTP, an officer's (or officer-confirmed) "
+                          "attestation. Their sum is `online` except in months closed before "
+                          "methods were kept, where the rest is unknown"),
+          "share_machine": nullable("number", description="percent, one decimal, of counted "
+                                    "products a machine saw online (all methods but person)")}
 SCHEMAS["ShareGroup"] = obj({"key": STRING, "label": STRING, **_SHARE})
 SCHEMAS["Share"] = obj(
     {"date": {"type": "string", "format": "date"}, **_SHARE},
-    {"by": {"type": "string", "enum": list(DIMENSIONS)},
+    {"by": {"type": "string", "enum": list(SHARE_BY)},
      "groups": {"type": "array", "items": ref("ShareGroup")}},
     description="A listing is online when its last decisive check (active or out of stock) is "
-                "within the freshness window; a product counts when its certificate is valid "
-                "on the date. A closed month's last day is read from the figures frozen when "
-                "the month was closed; other past dates from the check history (slower).")
+                "within the freshness window, or while a person's attestation counts for it "
+                "(made or confirmed by an officer, until the end of the month it was made in, "
+                "unless withdrawn or a removal is confirmed after it); a product counts when "
+                "its certificate is valid on the date. A closed month's last day is read "
+                "from the figures frozen when the month was closed; other past dates from the "
+                "check history (slower).")
 for _item in ("Product", "Listing"):
     SCHEMAS[f"{_item}Page"] = obj({
         "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1},
@@ -242,7 +258,7 @@ def document(today: date | None = None) -> dict:
                                     "pattern": date_pattern(EARLIEST_DAY, today)},
                            f"YYYY-MM-DD, from {EARLIEST_DAY.isoformat()} to today "
                            f"({today.isoformat()}, the province's calendar); default today"),
-                 option("by", {"type": "string", "enum": list(DIMENSIONS)},
+                 option("by", {"type": "string", "enum": list(SHARE_BY)},
                            "also give the figures per group of this dimension"),
                  option("group", GROUP, "product group"),
                  option("stars", {"type": "integer", "enum": list(STARS)}, "stars"),

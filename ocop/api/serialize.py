@@ -91,8 +91,12 @@ def run(item: CheckRun, progress: dict) -> dict:
     }
 
 
-def share(counted: int, online: int, buyable: int) -> dict:
-    """Counts and the shares computed from them (percent, one decimal; None without a count)."""
+def share(counted: int, online: int, buyable: int, methods: dict[str, int]) -> dict:
+    """Counts and the shares computed from them (percent, one decimal; None without a count),
+    with the online products by method and the share a machine verified."""
+    machine = sum(n for method, n in methods.items() if method != "person")
     return {"counted": counted, "online": online, "buyable": buyable,
             "share_online": round(100 * online / counted, 1) if counted else None,
-            "share_buyable": round(100 * buyable / counted, 1) if counted else None}
+            "share_buyable": round(100 * buyable / counted, 1) if counted else None,
+            "online_by_method": methods,
+            "share_machine": round(100 * machine / counted, 1) if counted else None}

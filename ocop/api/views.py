@@ -11,9 +11,9 @@ from sqlalchemy.orm import joinedload
 
 from ..bounds import EARLIEST_DAY, MAX_PAGE
 from ..checks import runner
-from ..dashboard import figures, months
+from ..dashboard import assemble, figures, sources
 from ..extensions import db
-from ..localtime import day_end, local_date
+from ..localtime import local_date
 from ..models import CATEGORIES, LISTING_STATUSES, CheckRun, Listing, Marketplace, Product, utcnow
 from ..products.queries import ProductFilters, communes, product_list, visible_products
 from . import openapi, serialize, tokens
@@ -204,30 +204,26 @@ def date_argument(today: date) -> date:
 @bp.get("/stats/share")
 def stats_share():
     """The share of counted products online on a date (today by default), as the dashboard
-    computes it; a closed month's last day from its frozen figures, other past dates from
-    the check history."""
-    by = choice("by", figures.DIMENSIONS)
+    computes it (`sources.at` picks today's statuses, a closed month's cells or the checks)."""
+    by = choice("by", openapi.SHARE_BY)
     now = utcnow()
-    today = local_date(now)
-    day = date_argument(today)
+    day = date_argument(local_date(now))
     # Each value checked against the document's own enums (none empty, none padded).
     filters = figures.Filters(commune=choice("commune", communes()) or "",
-                              group=choice("group", CATEGORIES), stars=choice("stars", STARS),
+                              category=choice("group", CATEGORIES), stars=choice("stars", STARS),
                               marketplace=choice("marketplace", openapi.marketplace_slugs()) or "")
-    history = day < today
-    closing = months.closing_of(day) if history else None
-    moment = day_end(day) if history else now
-    cells = (months.cube(closing, filters) if closing
-             else figures.cube(filters, moment, history))
+    source = sources.at(day, now)
+    cells = source.cells(filters)
     whole = sum(c.counted for c in cells)
-    totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells))
+    totals = serialize.share(whole, sum(c.online for c in cells), sum(c.buyable for c in cells),
+                             figures.by_method(cells))
     body = {"date": day.isoformat(), **totals}
     if by:
-        rows = (months.breakdown(by, closing, filters, cells) if closing
-                else figures.breakdown(by, filters, moment, cells, history))
+        rows = assemble.breakdown(openapi.SHARE_BY[by], source, filters, cells)
         body["by"] = by
         body["groups"] = [{"key": row.key, "label": row.label,
-                           **serialize.share(row.counted, row.online.part, row.buyable.part)}
+                           **serialize.share(row.counted, row.online.part, row.buyable.part,
+                                             row.methods)}
                           for row in rows]
     return jsonify(body)
 

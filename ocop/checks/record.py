@@ -14,10 +14,9 @@ from sqlalchemy import bindparam, insert, select, update
 from scrapers.model import Result
 
 from ..extensions import db
-from ..models import Check, CheckRun, Listing, utcnow
+from ..models import ONLINE, Check, CheckRun, Listing, utcnow
 from . import screenshots
 
-ONLINE = ("active", "out_of_stock")
 # The evidence's route, as the method a check's verdict was reached by (models.METHODS).
 METHOD_OF_ROUTE = {"browser": "browser", "seller_api": "seller_api"}
 

@@ -16,13 +16,13 @@ from scrapers.breaker import FAILING, Breaker
 from scrapers.engine import check_many
 from scrapers.model import Result
 
-from ..dashboard import months
 from ..extensions import db
 from ..models import Check, CheckRun, Listing, Marketplace, User, utcnow
 from ..shops import checking as seller_api
 from . import processes, scope, screenshots
 from .record import record
 from .settings import engine_settings
+from .signals import run_finished
 
 BATCH = 200  # results per transaction
 BATCH_SECONDS = 1.0  # ...or fewer, so progress moves on a slow run
@@ -190,7 +190,7 @@ def finish(run_id: int) -> CheckRun:
     mark_done(run, utcnow())
     db.session.commit()
     screenshots.prune(run.finished_at)
-    close_months()
+    run_finished.send(current_app._get_current_object(), run=run)
     return run
 
 
@@ -199,17 +199,6 @@ def mark_done(run: CheckRun, at: datetime) -> None:
     run.summary = summary(run)
     run.state = "done"
     run.finished_at = run.heartbeat_at = at
-
-
-def close_months() -> None:
-    """Freeze the months that ended before this run finished (the first run of a month closes
-    the last one). A failure there leaves the run done: it is logged, and the next run or
-    `ocop close-months` tries again."""
-    try:
-        months.close_due()
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("closing the months that have ended failed")
 
 
 def fail(run_id: int, exc: BaseException) -> None:

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..localtime import local_date, month_of
 from ..models import Listing, ListingMonth, MonthClose, Producer, Product
 from . import figures
+from .online import now_online
 
 
 def since_last_month(now: datetime, size: int) -> dict | None:
@@ -24,7 +25,7 @@ def since_last_month(now: datetime, size: int) -> dict | None:
         return None
     then = and_(ListingMonth.month == last.month, ListingMonth.listing_id == Listing.id)
     was_online = func.coalesce(and_(ListingMonth.online, ListingMonth.approved), False)
-    online = func.coalesce(figures.online_now(now), False)
+    online = func.coalesce(now_online(now), False)
     listings = select(Listing).outerjoin(ListingMonth, then).where(Listing.approved)
     shown = (listings.join(Listing.product).join(Listing.marketplace).order_by(Listing.id)
              .options(contains_eager(Listing.product), contains_eager(Listing.marketplace)))

@@ -7,7 +7,7 @@ writes the same figures as a table beside it.
 
 from dataclasses import dataclass
 
-from .months import Point
+from .assemble import Point
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40  # room for the axis labels

@@ -15,11 +15,10 @@ from ..localtime import wall_clock
 from ..models import (
     CATEGORIES,
     LISTING_STATUSES,
+    METHODS,
     PRODUCER_KINDS,
     RUN_SCOPES,
     RUN_STATES,
-    Listing,
-    ListingMonth,
     Marketplace,
     Producer,
     Product,
@@ -35,24 +34,9 @@ PERCENT = "0.0"
 
 
 def listing_states(snapshot: Snapshot):
-    """Each approved listing's state at the snapshot's moment, as a subquery: the frozen rows
-    of a closed month, or today's statuses for the month in progress."""
-    if snapshot.closing is not None:
-        row = ListingMonth
-        return (select(row.listing_id, row.product_id, row.marketplace_id, row.url, row.status,
-                       row.verdict, row.checked_at, row.verified_at, row.online, row.buyable,
-                       row.stale)
-                .where(row.month == snapshot.month, row.approved).subquery())
-    now = snapshot.as_of
-    return (select(Listing.id.label("listing_id"), Listing.product_id, Listing.marketplace_id,
-                   Listing.canonical_url.label("url"), Listing.status,
-                   Listing.last_verdict.label("verdict"),
-                   Listing.last_checked_at.label("checked_at"), Listing.verified_at,
-                   func.coalesce(figures.online_now(now), False).label("online"),
-                   func.coalesce(figures.online_now(now, True), False).label("buyable"),
-                   func.coalesce(Listing.stale_before(figures.window_start(now)), False
-                                 ).label("stale"))
-            .where(Listing.approved).subquery())
+    """Each approved listing's state at the snapshot's moment, as a subquery."""
+    states = snapshot.source.states()
+    return select(states).where(states.c.approved).subquery()
 
 
 def yes(flag) -> str:
@@ -83,7 +67,7 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
     sheet.append([styled(sheet, title, font=BOLD)])
     sheet.append(["Tháng", f"{snapshot.month:%m/%Y}"])
     sheet.append(["Số liệu tính đến", dated(sheet, head.on)])
-    sheet.append(["Nguồn", "Chốt sổ cuối tháng (không đổi về sau)" if snapshot.closing
+    sheet.append(["Nguồn", "Chốt sổ cuối tháng (không đổi về sau)" if snapshot.source.closing
                   else "Tháng chưa kết thúc: trạng thái hiện tại"])
     if sample_history.present():
         sheet.append(["Dữ liệu", f"{SAMPLE}: do lệnh ocop demo tạo ra, không phải số liệu thật"])
@@ -96,7 +80,14 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
     sheet.append(["Sản phẩm OCOP còn hiệu lực", head.counted])
     for stars, n in sorted(head.by_stars.items(), reverse=True):
         sheet.append([f"  trong đó {stars} sao", n])
-    for label, figure in (("Sản phẩm có gian hàng trên sàn", head.online),
+    sheet.append(["Sản phẩm có gian hàng trên sàn", head.online.part, head.online.whole,
+                  percent(sheet, head.online)])
+    for method, phrase in figures.VERIFIED.items():
+        part = figures.Figure(head.methods[method], head.counted)
+        sheet.append([f"  trong đó {phrase}", part.part, part.whole, percent(sheet, part)])
+    if head.unknown:
+        sheet.append(["  trong đó chưa rõ cách xác minh", head.unknown])
+    for label, figure in (("Sản phẩm được máy kiểm tra xác minh", head.machine),
                           ("Sản phẩm đang còn hàng để mua", head.buyable),
                           ("Chủ thể có gian hàng trên sàn", head.producers)):
         sheet.append([label, figure.part, figure.whole, percent(sheet, figure)])
@@ -123,17 +114,20 @@ def summary_sheet(book: Workbook, snapshot: Snapshot) -> None:
     for line in ("Sản phẩm được tính: giấy chứng nhận OCOP còn hiệu lực vào ngày trên "
                  "(chưa hết hạn, không bị thu hồi).",
                  ("Gian hàng “có trên sàn”: lần kiểm tra quyết định gần nhất thấy đang bán "
-                  f"hoặc tạm hết hàng, trong vòng {freshness(snapshot)} ngày trước ngày trên; "
-                  "“còn hàng để mua”: đang bán."),
+                  f"hoặc tạm hết hàng, trong vòng {freshness(snapshot)} ngày trước ngày trên, "
+                  "hoặc cán bộ đã xác nhận thấy gian hàng đang bán (có ảnh chụp; tính đến hết "
+                  "tháng lập, trừ khi bị rút lại hoặc máy xác nhận đã gỡ sau đó); "
+                  "“còn hàng để mua”: máy thấy đang bán."),
+                 ("Cách xác minh: qua tài khoản sàn (sàn trả lời qua quyền chủ thể cấp), qua "
+                  "trình duyệt, qua trang (HTTP), do cán bộ xác nhận; sản phẩm có nhiều gian "
+                  "hàng được tính một lần, theo cách mạnh nhất (theo thứ tự đó)."),
                  "Tỷ lệ = tử số ÷ mẫu số, làm tròn một chữ số thập phân."):
         sheet.append([line])
 
 
 def freshness(snapshot: Snapshot) -> int:
     """The freshness window the figures were computed with."""
-    if snapshot.closing is not None:
-        return snapshot.closing.freshness_days
-    return int(current_app.config["FRESHNESS_DAYS"])
+    return snapshot.source.freshness_days
 
 
 def percent(sheet, figure: figures.Figure):
@@ -147,12 +141,14 @@ def breakdown_sheet(book: Workbook, title: str, rows: list[figures.Row]) -> None
     # Sheet names may not hold / and are at most 31 characters.
     sheet = book.create_sheet(f"Theo {title.lower()}".replace("/", "-")[:31])
     sheet.column_dimensions["A"].width = 48
+    methods = [str(phrase).capitalize() for phrase in figures.VERIFIED.values()]
     sheet.append([styled(sheet, v, font=BOLD) for v in
-                  (title, "Sản phẩm được tính", "Có trên sàn", "Tỷ lệ (%)",
-                   "Còn hàng để mua", "Tỷ lệ (%)")])
+                  (title, "Sản phẩm được tính", "Có trên sàn", "Tỷ lệ (%)", *methods,
+                   "Chưa rõ cách xác minh", "Còn hàng để mua", "Tỷ lệ (%)")])
     for row in rows:
         sheet.append([guard(row.label), row.counted, row.online.part, percent(sheet, row.online),
-                      row.buyable.part, percent(sheet, row.buyable)])
+                      *row.methods.values(), row.unknown, row.buyable.part,
+                      percent(sheet, row.buyable)])
 
 
 def table_sheet(book: Workbook, title: str, headers: tuple, rows) -> None:
@@ -194,7 +190,7 @@ def product_rows(snapshot: Snapshot):
 
 LISTING_HEADERS = ("Mã sản phẩm", "Tên sản phẩm", "Sàn", "Đường dẫn", "Trạng thái",
                    "Lần kiểm tra gần nhất thấy", "Kiểm tra lúc", "Xác minh lúc", "Có trên sàn",
-                   "Còn hàng để mua", "Quá hạn xác minh")
+                   "Cách xác minh", "Còn hàng để mua", "Quá hạn xác minh")
 
 
 def listing_rows(snapshot: Snapshot):
@@ -202,14 +198,17 @@ def listing_rows(snapshot: Snapshot):
     states = listing_states(snapshot)
     query = (select(Product.code, Product.name, func.coalesce(Marketplace.name, literal("")),
                     states.c.url, states.c.status, states.c.verdict, states.c.checked_at,
-                    states.c.verified_at, states.c.online, states.c.buyable, states.c.stale)
+                    states.c.verified_at, states.c.online, states.c.method, states.c.buyable,
+                    states.c.stale)
              .select_from(states).join(Product, Product.id == states.c.product_id)
              .outerjoin(Marketplace, Marketplace.id == states.c.marketplace_id)
              .order_by(Product.code, states.c.listing_id)
              .execution_options(yield_per=BATCH))
     statuses = {k: str(v) for k, v in LISTING_STATUSES.items()}
-    for (code, name, marketplace, url, status, verdict, checked, verified, up, buy,
+    methods = {k: str(v) for k, v in METHODS.items()}
+    for (code, name, marketplace, url, status, verdict, checked, verified, up, method, buy,
          stale) in db.session.execute(query):
         yield (guard(code), guard(name), guard(marketplace), guard(url),
                statuses.get(status, "Chưa có kết luận"), statuses.get(verdict, ""),
-               wall_clock(checked), wall_clock(verified), yes(up), yes(buy), yes(stale))
+               wall_clock(checked), wall_clock(verified), yes(up),
+               methods.get(method, "Chưa rõ" if up else ""), yes(buy), yes(stale))

@@ -31,7 +31,8 @@ def summary(head: Headline, marketplaces: list[Row], filters: Filters,
     text += (f"{share(head.online)} sản phẩm có gian hàng đang hoạt động trên sàn thương mại "
              f"điện tử, đạt {percent(head.online)}")
     text += (f", trong đó {share(head.buyable)} sản phẩm đang còn hàng để mua "
-             f"({percent(head.buyable)})")
+             f"({percent(head.buyable)}) và {share(head.machine)} sản phẩm được máy kiểm tra "
+             f"xác minh ({percent(head.machine)}: qua tài khoản sàn, trình duyệt hoặc trang)")
     for row in marketplaces:
         text += f"; sàn {row.label}: {share(row.online)} ({percent(row.online)})"
     return text + "."

@@ -15,7 +15,7 @@ from ..models import Listing, Marketplace, MonthClose, Product, Target, utcnow
 from ..numbers import percent
 from ..products.queries import communes
 from ..web import page_number, partial, render, role_required
-from . import changes, chart, figures, months, report, snapshot
+from . import assemble, changes, chart, figures, online, report, snapshot, sources
 from .forms import TargetForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -38,7 +38,7 @@ def attention(now, pages: dict[str, int]) -> dict:
     certificates about to expire, expired products still sold as OCOP; each list at its page
     in `pages` (the first when absent)."""
     today = local_date(now)
-    cutoff = figures.window_start(now)
+    cutoff = online.window_start(now)
     troubled = (select(Listing).join(Listing.product).join(Listing.marketplace)
                 .options(contains_eager(Listing.product), contains_eager(Listing.marketplace))
                 .where(Listing.approved,
@@ -50,7 +50,7 @@ def attention(now, pages: dict[str, int]) -> dict:
                 .order_by(Product.expires_on, Product.code))
     misused = (select(Product).where(
         or_(Product.withdrawn, Product.expires_on < today),
-        Product.id.in_(select(Listing.product_id).where(figures.online_now(now, True))))
+        Product.id.in_(select(Listing.product_id).where(online.current(now, True))))
         .order_by(Product.expires_on, Product.code))
     return {name: db.paginate(query, page=pages.get(name, 1), per_page=ATTENTION,
                               error_out=False)
@@ -70,7 +70,7 @@ def index():
     context = {"sort": sort, "desc": desc, "communes": communes(),
                "report_months": [month_of(now), *closed],
                "marketplaces": db.session.scalars(select(Marketplace).order_by(Marketplace.name)),
-               "dimensions": figures.DIMENSIONS}
+               "dimensions": figures.DIMENSIONS, "VERIFIED": figures.VERIFIED}
     try:
         filters = figures.Filters.from_args(request.args)
     except figures.BadFilter as exc:
@@ -79,7 +79,7 @@ def index():
     taken = snapshot.take(month_of(now), filters, now)
     breakdowns = {dim: sorted_rows(rows, sort, desc) for dim, rows in taken.breakdowns.items()}
     target = db.session.get(Target, 1)
-    trend = chart.chart(months.trend(filters, taken.head), target.share if target else None)
+    trend = chart.chart(assemble.trend(filters, taken.head), target.share if target else None)
     args = filters.args(**({"sort": sort} if sort != "label" else {}),
                         **({"desc": 1} if desc else {}))
     return render("dashboard/index.html", "figures", filters=filters, head=taken.head,
@@ -114,9 +114,9 @@ def report_download():
     """The monthly report of the chosen month as a workbook (a bad month: back, with why)."""
     now = utcnow()
     try:
-        month = snapshot.parse_month(request.args.get("month", ""), now)
+        month = sources.parse_month(request.args.get("month", ""), now)
         taken = snapshot.take(month, figures.Filters(), now)
-    except snapshot.BadMonth as exc:
+    except sources.BadMonth as exc:
         flash(str(exc), "error")
         return redirect(url_for("dashboard.index"), 303)
     buffer = io.BytesIO()

@@ -13,7 +13,7 @@ from scrapers.model import FETCH_METHODS
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Listing, Marketplace, MarketplaceHost
+from ..models import ONLINE, Listing, Marketplace, MarketplaceHost
 from ..records import save
 from ..text import fold
 
@@ -108,7 +108,7 @@ def set_enabled(marketplace: Marketplace, enabled: bool) -> Marketplace:
 
 def listing_counts() -> dict[int, tuple[int, int]]:
     """Per marketplace id: how many listings, and how many of them were last seen online."""
-    online = func.count(case((Listing.status.in_(("active", "out_of_stock")), 1)))
+    online = func.count(case((Listing.status.in_(ONLINE), 1)))
     rows = db.session.execute(
         select(Listing.marketplace_id, func.count(), online).group_by(Listing.marketplace_id))
     return {mid: (total, up) for mid, total, up in rows}

@@ -6,7 +6,16 @@ from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import CATEGORIES, PRODUCT_STATUSES, Listing, Marketplace, Producer, Product, User
+from ..models import (
+    CATEGORIES,
+    ONLINE,
+    PRODUCT_STATUSES,
+    Listing,
+    Marketplace,
+    Producer,
+    Product,
+    User,
+)
 from ..search import product_search
 
 SORTS = {
@@ -93,7 +102,7 @@ def product_list(filters: ProductFilters, user: User) -> Select:
 
 def listing_counts(product_ids: list[int]) -> dict[int, tuple[int, int]]:
     """Per product: how many listings, and how many of them were last seen online."""
-    online = func.count(case((Listing.status.in_(("active", "out_of_stock")), 1)))
+    online = func.count(case((Listing.status.in_(ONLINE), 1)))
     rows = db.session.execute(
         select(Listing.product_id, func.count(), online)
         .where(Listing.product_id.in_(product_ids)).group_by(Listing.product_id))
