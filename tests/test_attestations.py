@@ -428,7 +428,8 @@ def test_the_state_rule():
     assert state(a, made, None) == State("waiting")
     a.confirmed_at = made
     assert state(a, made, None) == State("counting", until)
-    assert state(a, until, None) == State("ended", until)
+    assert state(a, until, None) == State("counting", until)  # its last moment counts
+    assert state(a, until + timedelta(microseconds=1), None) == State("ended", until)
     removal = made + timedelta(days=2)
     assert state(a, made + timedelta(days=1), removal) == State("counting", until)
     assert state(a, made + timedelta(days=3), removal) == State("overridden", removal)

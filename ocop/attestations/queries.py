@@ -16,7 +16,7 @@ def _waiting(now: datetime):
     overridden = exists().where(Check.listing_id == Attestation.listing_id, removal_confirmed(),
                                 Check.at > Attestation.created_at)
     return (Attestation.confirmed_at.is_(None), Attestation.withdrawn_at.is_(None),
-            Attestation.counts_until > now, ~overridden)
+            Attestation.counts_until >= now, ~overridden)
 
 
 def waiting_count() -> int:

@@ -100,7 +100,7 @@ def state(attestation: Attestation, now: datetime, removed_at: datetime | None) 
         return State("refused" if refused else "withdrawn", a.withdrawn_at)
     if removed_at is not None and removed_at < a.counts_until:
         return State("overridden", removed_at)
-    if now >= a.counts_until:
+    if now > a.counts_until:  # its last moment still counts, as in the month's close
         return State("ended", a.counts_until)
     if a.confirmed_at is None:
         return State("waiting")

@@ -17,8 +17,8 @@ product online through several listings counts once, under the strongest method
 An attestation counts at moment T when an officer confirmed it by T (an officer's own: at
 once), T is not after its `counts_until` (the last moment of the month it was made in: so it
 is in that month's closed figures, frozen at that very moment, and in no later month's), it
-was not withdrawn by T, and no check with status_after `removed` came after it was made and
-by T.
+was not withdrawn by T, and no removal a machine confirmed (attestations.rules) came after it
+was made and by T.
 """
 
 from datetime import datetime, timedelta
@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import and_, case, exists, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
+from ..attestations.rules import removal_confirmed
 from ..models import BUYABLE, METHODS, ONLINE, Attestation, Check, Listing
 
 RANK = {method: n for n, method in enumerate(METHODS)}  # 0: the strongest
@@ -59,9 +60,8 @@ def rank(method):
 
 def attested(now: datetime):
     """The condition for an attestation counting at `now` (over Attestation)."""
-    removed = exists().where(Check.listing_id == Attestation.listing_id,
-                             Check.status_after == "removed", Check.at > Attestation.created_at,
-                             Check.at <= now)
+    removed = exists().where(Check.listing_id == Attestation.listing_id, removal_confirmed(),
+                             Check.at > Attestation.created_at, Check.at <= now)
     return and_(Attestation.confirmed_at <= now, Attestation.counts_until >= now,
                 or_(Attestation.withdrawn_at.is_(None), Attestation.withdrawn_at > now),
                 ~removed)
