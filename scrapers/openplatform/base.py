@@ -5,7 +5,9 @@ import hashlib
 import hmac
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
 
 import requests
 
@@ -14,6 +16,22 @@ from scrapers.openplatform import Item, PlatformError
 TIMEOUT = (5.0, 20.0)  # seconds to connect, to read: every call has both
 # The codes `send` gives when the platform itself did not answer: no call can fare better.
 NO_ANSWER = frozenset({"unreachable", "not_json"})
+
+
+def state_returned(args: Mapping[str, str]) -> dict[str, str]:
+    """The query the seller came back with, the app's own parameters (from `state`) included:
+    for platforms that return the seller to a registered callback, not to the app's address."""
+    return dict(args) | dict(parse_qsl(args.get("state", "")))
+
+
+def code_callback(args: Mapping[str, str]) -> tuple[str, str]:
+    """(code, "") from the redirect, for platforms that name the shop only in the token answer;
+    PlatformError when the seller declined or no code came."""
+    if args.get("error"):
+        raise PlatformError(str(args["error"]), str(args.get("error_description", "")))
+    if not args.get("code"):
+        raise PlatformError("no_code", "the redirect carries no code")
+    return args["code"], ""
 
 
 def hmac_sha256(key: str, text: str) -> str:

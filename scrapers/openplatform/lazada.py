@@ -40,14 +40,27 @@ has a time window); `price` is reported.
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 
 from scrapers import identity
 from scrapers.adapters.lazada import ADAPTER as LISTINGS
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
-from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_verdict, whole
+from scrapers.openplatform.base import (
+    after,
+    code_callback,
+    epoch,
+    hmac_sha256,
+    send,
+    state_returned,
+    stock_verdict,
+    whole,
+)
+
+# The seller comes back to the registered callback with the app's query in `state`, and the
+# shop is named only in the token answer.
+returned, callback = state_returned, code_callback
 
 NAME = "Lazada Open Platform"
 DOCUMENT = ("Lazada Open Platform guide and API reference (Signature algorithm, Seller "
@@ -96,19 +109,6 @@ def authorize_url(partner: Partner, redirect_url: str, now: datetime) -> str:
                        "client_id": partner.partner_id, "state": parts.query})
     return f"{_auth_host(partner)}{AUTH_PATH}?{query}"
 
-
-def returned(args: Mapping[str, str]) -> dict[str, str]:
-    """The query the seller came back with, the app's own parameters (from `state`) included."""
-    return dict(args) | dict(parse_qsl(args.get("state", "")))
-
-
-def callback(args: Mapping[str, str]) -> tuple[str, str]:
-    """(code, ""): the seller is named only by the token answer."""
-    if args.get("error"):
-        raise PlatformError(str(args["error"]), str(args.get("error_description", "")))
-    if not args.get("code"):
-        raise PlatformError("no_code", "the redirect carries no code")
-    return args["code"], ""
 
 
 def exchange(partner: Partner, code: str, shop_id: str, session: requests.Session,

@@ -42,14 +42,26 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from scrapers import identity
 from scrapers.adapters.tiktok import ADAPTER as LISTINGS
 from scrapers.openplatform import AuthExpired, AuthRevoked, Grant, Item, Partner, PlatformError
-from scrapers.openplatform.base import epoch, hmac_sha256, send, stock_verdict, whole
+from scrapers.openplatform.base import (
+    code_callback,
+    epoch,
+    hmac_sha256,
+    send,
+    state_returned,
+    stock_verdict,
+    whole,
+)
+
+# The seller comes back to the registered callback with the app's query in `state`, and the
+# shop is named only in the token answer.
+returned, callback = state_returned, code_callback
 
 NAME = "TikTok Shop Partner API 202309"
 DOCUMENT = ("TikTok Shop Partner API 202309 (oauth/authorize, api/v2/token/get and refresh, "
@@ -99,19 +111,6 @@ def authorize_url(partner: Partner, redirect_url: str, now: datetime) -> str:
     query = urlencode({"app_key": partner.partner_id, "state": state})
     return f"{_auth_base(partner)}{AUTH_PATH}?{query}"
 
-
-def returned(args: Mapping[str, str]) -> dict[str, str]:
-    """The query the seller came back with, the app's own parameters (from `state`) included."""
-    return dict(args) | dict(parse_qsl(args.get("state", "")))
-
-
-def callback(args: Mapping[str, str]) -> tuple[str, str]:
-    """(code, "") from the redirect: TikTok names the shop only once the code is exchanged."""
-    if args.get("error"):
-        raise PlatformError(str(args["error"]), str(args.get("error_description", "")))
-    if not args.get("code"):
-        raise PlatformError("no_code", "the redirect carries no code")
-    return args["code"], ""
 
 
 def exchange(partner: Partner, code: str, shop_id: str, session: requests.Session,
