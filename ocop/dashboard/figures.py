@@ -184,15 +184,18 @@ def by_method(cells: list[Cell]) -> dict[str, int]:
 KEYS = (Product.category, Product.stars, func.coalesce(Producer.commune, ""), Producer.kind)
 
 
-def tally(filters: Filters, today: date, rank, buyable) -> list[Cell]:
+def tally(filters: Filters, today: date, rank, buyable, per_product=None) -> list[Cell]:
     """The cube's query, given per product the `rank` of the strongest method it is online by
-    (online.RANK; NULL when offline) and the condition for one with a buyable listing. Each
+    (online.RANK; NULL when offline) and the condition for one with a buyable listing, both
+    perhaps read from `per_product` (a subquery keyed by product_id, outer-joined). Each
     counted product's flags are worked out once (a materialized CTE: SQLite would otherwise
     repeat the rank's lookups in every aggregate that reads it), then summed per cell."""
-    flags = (select(*(key.label(f"k{n}") for n, key in enumerate(KEYS)), rank.label("rank"),
-                    case((buyable, 1), else_=0).label("buyable"))
-             .select_from(Product).join(Producer).where(counted(filters, today))
-             .cte("flags").prefix_with("MATERIALIZED"))
+    products = select(*(key.label(f"k{n}") for n, key in enumerate(KEYS)), rank.label("rank"),
+                      case((buyable, 1), else_=0).label("buyable")
+                      ).select_from(Product).join(Producer)
+    if per_product is not None:
+        products = products.outerjoin(per_product, per_product.c.product_id == Product.id)
+    flags = (products.where(counted(filters, today)).cte("flags").prefix_with("MATERIALIZED"))
     keys = [flags.c[f"k{n}"] for n in range(len(KEYS))]
     ranks = [func.count(case((flags.c.rank == n, 1))) for n in range(len(METHODS))]
     rows = db.session.execute(

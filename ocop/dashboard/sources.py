@@ -82,14 +82,26 @@ class Live:
 
     def cells(self, filters: Filters) -> list[Cell]:
         """The cube: one aggregate query that the headline and every product breakdown are
-        summed from. A product's strongest method is the first of these listing sets it is
-        in: the strong machine methods' (online.STRONG), any machine's (so the page's), a
-        person's; each an uncorrelated IN subquery that SQLite and PostgreSQL evaluate once,
-        from a covering index (ix_listings_method, ix_listings_online) today."""
+        summed from. Today a product's strongest method is the first of these listing sets
+        it is in: the strong machine methods' (online.STRONG), any machine's (so the page's),
+        a person's; each an uncorrelated IN subquery that SQLite and PostgreSQL evaluate
+        once, from a covering index (ix_listings_method, ix_listings_online). A replay has
+        no such index and costs far more than a set: it is done once and grouped per
+        product."""
+        person = ([(in_set(self.people(filters)), online.RANK["person"])]
+                  if self.attesting else [])
+        if self.replay:
+            seen = self.machine(filters).subquery()
+            products = (select(seen.c.product_id,
+                               func.min(online.rank(seen.c.method)).label("rank"),
+                               func.max(case((seen.c.status.in_(BUYABLE), 1), else_=0)
+                                        ).label("buyable"))
+                        .group_by(seen.c.product_id).subquery())
+            rank = func.coalesce(products.c.rank, case(*person)) if person else products.c.rank
+            return tally(filters, self.on, rank, products.c.buyable == 1, products)
         sets = [*((self.machine(filters, method=m), m) for m in online.STRONG),
-                (self.machine(filters), "page"),
-                *([(self.people(filters), "person")] if self.attesting else [])]
-        rank = case(*((in_set(query), online.RANK[m]) for query, m in sets))
+                (self.machine(filters), "page")]
+        rank = case(*((in_set(query), online.RANK[m]) for query, m in sets), *person)
         return tally(filters, self.on, rank, in_set(self.machine(filters, buyable=True)))
 
     def online_products(self, filters: Filters):
