@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     or_,
     text,
+    true,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -665,6 +666,10 @@ class User(UserMixin, Versioned, db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set by a reset or a sign-in with a password the policy no longer accepts.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The language messages are written in (None: the app's default, Vietnamese).
+    language: Mapped[str | None] = mapped_column(String(5))
+    # Whether notifications go to `email` (a webhook, when set, gets them besides).
+    notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     producer: Mapped[Producer | None] = relationship()
 
@@ -698,6 +703,137 @@ class User(UserMixin, Versioned, db.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+# What a notification can be about (ocop.notify.events records them), as users' pages name them.
+EVENT_KINDS = {
+    "listing_removed": _l("Gian hàng bị gỡ khỏi sàn (đã xác nhận)"),
+    "listing_out_of_stock": _l("Gian hàng hết hàng"),
+    "listing_unseen": _l("Gian hàng bị chặn hoặc không truy cập được hai kỳ kiểm tra liền"),
+    "listing_back": _l("Gian hàng bán trở lại"),
+    "certificate_90": _l("Chứng nhận OCOP hết hạn trong 90 ngày"),
+    "certificate_30": _l("Chứng nhận OCOP hết hạn trong 30 ngày"),
+    "expired_on_sale": _l("Sản phẩm hết hạn chứng nhận vẫn đang bán"),
+    "proposal_approved": _l("Đề xuất gian hàng được duyệt"),
+    "proposal_refused": _l("Đề xuất gian hàng bị từ chối"),
+    "month_closed": _l("Số liệu tháng đã chốt"),
+    "run_failed": _l("Lượt kiểm tra bị lỗi"),
+    "marketplace_degraded": _l("Sàn gặp trục trặc trong lượt kiểm tra"),
+}
+# How often a user hears about a kind of event.
+FREQUENCIES = {
+    "instant": _l("Ngay khi có"),
+    "daily": _l("Gộp hằng ngày"),
+    "monthly": _l("Gộp hằng tháng"),
+    "never": _l("Không nhận"),
+}
+# Where a message goes; a channel is a module of ocop.notify.channels.
+CHANNELS = {"email": _l("Thư điện tử"), "webhook": _l("Webhook")}
+# A delivery is queued, being sent (claimed by a sender: a crash leaves it so, and it is tried
+# again), sent, or failed after its last try.
+DELIVERY_STATES = ("queued", "sending", "sent", "failed")
+
+
+class Event(db.Model):
+    """Something worth telling, recorded once: `key` names it (its kind, what it is about, and
+    the run, check or date that found it), so a rerun or a retry that finds it again adds
+    nothing. `data` keeps what a message says of it as it was then (names, address, dates)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Whose it is: a producer hears only about their own (None: the province's, e.g. a run).
+    producer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("producers.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("check_runs.id", ondelete="SET NULL"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {tuple(EVENT_KINDS)}", name="kind"),
+        Index("ix_events_producer_at", "producer_id", "at"),
+    )
+
+
+class NotificationPreference(db.Model):
+    """How often one user hears about one kind of event; without a row, their role's default
+    (ocop.notify.audience)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {tuple(EVENT_KINDS)}", name="kind"),
+        CheckConstraint(f"frequency IN {tuple(FREQUENCIES)}", name="frequency"),
+    )
+
+
+class Webhook(db.Model):
+    """An address that a user's notifications (scope `user`) or every notification of the
+    province (scope `province`, one, set by an administrator) are also POSTed to as JSON
+    signed with HMAC-SHA256 of the secret (sealed as shop tokens are, ocop.shops.vault)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10), default="user")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                                unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("(scope = 'province' AND user_id IS NULL) OR "
+                        "(scope = 'user' AND user_id IS NOT NULL)", name="scope"),
+        Index("uq_webhooks_province", "scope", unique=True,
+              sqlite_where=text("scope = 'province'"),
+              postgresql_where=text("scope = 'province'")),
+    )
+
+
+class Delivery(db.Model):
+    """One message to one recipient over one channel, in the outbox: composed when queued,
+    sent by ocop.notify.outbox. `key` is its idempotency key (what, to whom, how), so queuing
+    it again adds nothing; `message_id` is fixed when queued, so a resend after a crash
+    carries the same Message-ID (a webhook: the same delivery id)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(2000))  # the mailbox or URL when queued
+    subject: Mapped[str] = mapped_column(String(300))
+    # What is sent: {"text", "html", "language", "reason", "unsubscribe"} for email, the JSON
+    # payload for a webhook.
+    body: Mapped[dict] = mapped_column(JSON)
+    event_ids: Mapped[list] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # not tried before
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped["User | None"] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"channel IN {tuple(CHANNELS)}", name="channel"),
+        CheckConstraint(f"state IN {DELIVERY_STATES}", name="state"),
+        Index("ix_outbox_due", "state", "next_at"),
+    )
 
 
 class ApiToken(db.Model):
