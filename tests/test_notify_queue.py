@@ -231,3 +231,22 @@ def test_the_cli_previews_a_user(app, catalogue):
                          ).exit_code != 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+def test_an_officer_may_hear_of_the_closed_month_at_once(app, catalogue):
+    with app.app_context():
+        month = add_months(month_of(utcnow()), -1)
+        months.close(month)
+        officer = user("officer@example.vn")
+        preferences.choose(officer, {"month_closed": "instant"})
+        db.session.add(Webhook(scope="user", user_id=officer.id, url="https://hook.example/o",
+                               secret_sealed="sealed"))
+        closed = record("month_closed", data={"month": f"{month:%Y-%m}"})
+        queue_due(utcnow())
+        email = queued()[f"event:{closed.id}:user:{officer.id}:email"]
+        assert f"/dashboard/report.xlsx?month={month:%Y-%m}" in email.body["text"]
+        hook = queued()[f"event:{closed.id}:user:{officer.id}:webhook"].body
+        assert hook["kind"] == "month_closed" and hook["month"]["month"] == f"{month:%Y-%m}"
+        assert hook["month"]["counted"] == 3  # the catalogue's three certified products
+        assert not any(k.startswith("monthly:") and f":user:{officer.id}:" in k
+                       for k in queued())

@@ -90,7 +90,7 @@ def recipients(user_ids: list[int] | None = None) -> list[Recipient]:
         if channels and set(frequencies.values()) != {"never"}:
             people.append(Recipient(user.id, user.email, user.role, user.producer_id,
                                     user.producer.name if user.producer else None,
-                                    user.language, user.created_at or datetime.min, channels,
+                                    user.language, user.created_at, channels,
                                     frequencies))
     return people
 

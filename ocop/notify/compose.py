@@ -35,6 +35,7 @@ class Item:
     marketplace: str | None
     run_id: int | None
     note: str | None  # a refusal's reason, a failure's error: what the record says of it
+    closes: date | None = None  # the month a month_closed event closes
 
     @property
     def link(self) -> str:

@@ -78,7 +78,8 @@ def load_items(since: datetime, until: datetime) -> list[compose.Item]:
             id_, kind, at, producer_id, data.get("product", product), data.get("code", code),
             expires_on if kind in EXPIRY_KINDS else None, listing_id, data.get("listing", url),
             data.get("marketplace", marketplace), run_id,
-            data.get("note", refusal if kind == "proposal_refused" else None)))
+            data.get("note", refusal if kind == "proposal_refused" else None),
+            month.closed_month(data, at) if kind == "month_closed" else None))
     return items
 
 
@@ -128,8 +129,7 @@ def for_person(person: Recipient, heard: list[compose.Item], closed: dict[date, 
         frequency = person.frequencies[item.kind]
         if frequency == "instant":
             found.append(Pending(f"event:{item.id}:{user}", person, person.channels, [item],
-                                 "instant", closed=month.closed_month({}, item.at)
-                                 if item.kind == "month_closed" else None))
+                                 "instant", closed=item.closes))
         elif frequency == "daily" and day_end(local_date(item.at)) < now:
             days[local_date(item.at)].append(item)
     for day, told in sorted(days.items()):
@@ -180,12 +180,12 @@ def rows(found: list[Pending], now: datetime) -> Iterator[dict]:
         if p.recipient is None:
             why, title = compose.for_province(p.items)
         else:
-            text = compose.message(p.recipient, p.items, p.frequency, p.period, shown)
-            why, title = text.reason, text.subject
+            composed = compose.message(p.recipient, p.items, p.frequency, p.period, shown)
+            why, title = composed.reason, composed.subject
         for channel in p.channels:
             message_id = f"<{uuid4().hex}@{domain}>"
             if channel.name == "email":
-                body = text.body
+                body = composed.body
             else:
                 kind = p.items[0].kind if p.frequency == "instant" else DIGEST_KINDS[p.frequency]
                 body = compose.payload(message_id, kind, why, p.items,
