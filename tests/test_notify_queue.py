@@ -10,7 +10,7 @@ from ocop.dashboard import months
 from ocop.extensions import db
 from ocop.localtime import day_end, local_date, month_end, month_of
 from ocop.models import Delivery, Event, Listing, User, Webhook, add_months, utcnow
-from ocop.notify import audience, preferences, tokens
+from ocop.notify import audience, compose, preferences, tokens
 from ocop.notify.queue import preview, queue_due
 
 PUBLIC = "https://ocop.example.vn"
@@ -250,3 +250,19 @@ def test_an_officer_may_hear_of_the_closed_month_at_once(app, catalogue):
         assert hook["month"]["counted"] == 3  # the catalogue's three certified products
         assert not any(k.startswith("monthly:") and f":user:{officer.id}:" in k
                        for k in queued())
+
+
+def test_a_long_digest_lists_the_first_events_and_counts_the_rest(app, catalogue):
+    with app.app_context():
+        officer = user("officer@example.vn")
+        officer.created_at = utcnow() - timedelta(days=30)
+        preferences.choose(officer, {"listing_back": "daily"})
+        yesterday = day_end(local_date(utcnow()) - timedelta(days=1)) - timedelta(hours=1)
+        for n in range(compose.SHOWN + 2):
+            listing_event("listing_back", catalogue, at=yesterday - timedelta(minutes=n))
+        queue_due(utcnow())
+        (digest,) = (d for k, d in queued().items() if k.startswith("daily:"))
+        assert len(digest.event_ids) == compose.SHOWN + 2
+        assert f"({compose.SHOWN + 2})" in digest.body["text"]
+        assert "… và 2 tin khác" in digest.body["text"] and "… và 2 tin khác" in digest.body["html"]
+        assert digest.body["text"].count(f"{PUBLIC}/listings/") == compose.SHOWN

@@ -16,6 +16,9 @@ from . import tokens
 from .audience import Recipient
 
 LANGUAGES = ("vi", "en")
+# Events of one kind a digest lists; an officer's daily digest after a province-wide run may hold
+# thousands, which a mail is no place for (the webhook's JSON carries them all).
+SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -125,19 +128,22 @@ def message(recipient: Recipient, items: list[Item], frequency: str, period: dat
         title = subject(items, frequency, period, month)
         context = {"items": grouped(items), "period": period, "month": month,
                    "subject": title, "language": lang, "reason": why,
-                   "unsubscribe": unsubscribe, "kinds": EVENT_KINDS, "when": when}
+                   "unsubscribe": unsubscribe, "kinds": EVENT_KINDS, "when": when,
+                   "everything": app_url("/" if recipient.role == "producer" else "/dashboard/")}
         return Message(title, render_template("notify/message.txt", **context),
                        render_template("notify/message.html", **context), lang, why,
                        unsubscribe)
 
 
-def grouped(items: list[Item]) -> list[tuple[str, list[Item]]]:
-    """A digest's events by kind, in the order kinds are listed, each kind oldest first."""
+def grouped(items: list[Item]) -> list[tuple[str, list[Item], int]]:
+    """A digest's events by kind, in the order kinds are listed: the first SHOWN of each,
+    oldest first, and how many more there are (the app lists them all)."""
     order = list(EVENT_KINDS)
     by_kind: dict[str, list[Item]] = {}
     for item in sorted(items, key=lambda i: (order.index(i.kind), i.at, i.id)):
         by_kind.setdefault(item.kind, []).append(item)
-    return list(by_kind.items())
+    return [(kind, found[:SHOWN], len(found) - SHOWN if len(found) > SHOWN else 0)
+            for kind, found in by_kind.items()]
 
 
 def payload(message_id: str, kind: str, why: str, items: list[Item], sent_for: str) -> dict:

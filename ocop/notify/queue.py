@@ -37,6 +37,7 @@ from . import audience, compose, month
 from .audience import Channel, Recipient
 
 BATCH = 1000  # keys looked up, or rows inserted, per statement
+BATCH_BYTES = 4_000_000  # ...or fewer rows, when their mails are this long together
 EXPIRY_KINDS = ("certificate_90", "certificate_30", "expired_on_sale")  # they tell the date
 DIGEST_KINDS = {"daily": "daily_digest", "monthly": "monthly_digest"}  # a webhook's "kind"
 
@@ -211,11 +212,12 @@ def insert(batch: list[dict]) -> int:
 def queue_due(now: datetime) -> int:
     """Write to the outbox every message due at `now` that is not there yet; how many were
     written. The caller commits."""
-    added, batch = 0, []
+    added, batch, size = 0, [], 0
     for row in rows(unqueued(pending(now)), now):
         batch.append(row)
-        if len(batch) == BATCH:
-            added, batch = added + insert(batch), []
+        size += len(row["body"].get("html", "")) + len(row["body"].get("text", ""))
+        if len(batch) == BATCH or size > BATCH_BYTES:
+            added, batch, size = added + insert(batch), [], 0
     return added + (insert(batch) if batch else 0)
 
 
