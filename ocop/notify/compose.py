@@ -29,6 +29,7 @@ class Item:
     id: int
     kind: str
     at: datetime
+    day: date  # the province's date at `at`, which digests go by
     producer_id: int | None
     product: str | None
     code: str | None

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..localtime import day_end, local_date, stored, zone
+from ..localtime import local_date, stored, zone
 from ..models import Delivery, Event, Listing, Marketplace, Product, User
 from . import audience, compose, month
 from .audience import Channel, Recipient
@@ -76,7 +76,8 @@ def load_items(since: datetime, until: datetime) -> list[compose.Item]:
          url, refusal, marketplace) in rows:
         data = data or {}
         items.append(compose.Item(
-            id_, kind, at, producer_id, data.get("product", product), data.get("code", code),
+            id_, kind, at, local_date(at), producer_id, data.get("product", product),
+            data.get("code", code),
             expires_on if kind in EXPIRY_KINDS else None, listing_id, data.get("listing", url),
             data.get("marketplace", marketplace), run_id,
             data.get("note", refusal if kind == "proposal_refused" else None),
@@ -122,6 +123,7 @@ def for_person(person: Recipient, heard: list[compose.Item], closed: dict[date, 
                now: datetime) -> list[Pending]:
     """The messages due to one person, from the events they may hear about."""
     start = person.start(now)
+    today = local_date(now)  # days before it are over
     user = f"user:{person.id}"
     found, days = [], defaultdict(list)
     for item in heard:
@@ -131,8 +133,8 @@ def for_person(person: Recipient, heard: list[compose.Item], closed: dict[date, 
         if frequency == "instant":
             found.append(Pending(f"event:{item.id}:{user}", person, person.channels, [item],
                                  "instant", closed=item.closes))
-        elif frequency == "daily" and day_end(local_date(item.at)) < now:
-            days[local_date(item.at)].append(item)
+        elif frequency == "daily" and item.day < today:
+            days[item.day].append(item)
     for day, told in sorted(days.items()):
         found.append(Pending(f"daily:{day.isoformat()}:{user}", person, person.channels, told,
                              "daily", period=day))
@@ -141,7 +143,7 @@ def for_person(person: Recipient, heard: list[compose.Item], closed: dict[date, 
         if not monthly or at < start:
             continue
         told = [i for i in heard if i.kind in monthly and i.kind != "month_closed"
-                and i.at >= person.created_at and local_date(i.at).replace(day=1) == first]
+                and i.at >= person.created_at and i.day.replace(day=1) == first]
         if told or "month_closed" in monthly:
             found.append(Pending(f"monthly:{first:%Y-%m}:{user}", person, person.channels, told,
                                  "monthly", period=first,
