@@ -10,7 +10,7 @@ from ocop.dashboard import months
 from ocop.extensions import db
 from ocop.localtime import day_end, local_date, month_end, month_of
 from ocop.models import Delivery, Event, Listing, User, Webhook, add_months, utcnow
-from ocop.notify import audience, compose, preferences, tokens
+from ocop.notify import audience, compose, preferences, queue, tokens
 from ocop.notify.queue import preview, queue_due
 
 PUBLIC = "https://ocop.example.vn"
@@ -266,3 +266,14 @@ def test_a_long_digest_lists_the_first_events_and_counts_the_rest(app, catalogue
         assert f"({compose.SHOWN + 2})" in digest.body["text"]
         assert "… và 2 tin khác" in digest.body["text"] and "… và 2 tin khác" in digest.body["html"]
         assert digest.body["text"].count(f"{PUBLIC}/listings/") == compose.SHOWN
+
+
+def test_two_queues_at_once_write_each_message_once(app, catalogue):
+    """Two processes that both found a message unqueued: the second insert adds nothing."""
+    with app.app_context():
+        listing_event("listing_removed", catalogue)
+        now = utcnow()
+        composed_twice = list(queue.rows(queue.pending(now), now))
+        assert queue_due(now) == 1
+        assert queue.insert(composed_twice) == 0
+        assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
