@@ -277,3 +277,12 @@ def test_two_queues_at_once_write_each_message_once(app, catalogue):
         assert queue_due(now) == 1
         assert queue.insert(composed_twice) == 0
         assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_a_monthly_digest_waits_for_the_months_figures(app, catalogue):
+    with app.app_context():
+        month = add_months(month_of(utcnow()), -1)
+        record("month_closed", data={"month": f"{month:%Y-%m}"})
+        assert queue_due(utcnow()) == 0  # nothing to tell without the frozen figures
+        months.close(month)
+        assert queue_due(utcnow()) == 2  # the officer's and the administrator's

@@ -180,6 +180,8 @@ def rows(found: list[Pending], now: datetime) -> Iterator[dict]:
         if p.closed is not None and p.closed not in figures:
             figures[p.closed] = month.figures(p.closed, now)
         shown = figures.get(p.closed) if p.closed else None
+        if not p.items and shown is None:
+            continue  # a closed month without frozen figures (yet), and nothing else to tell
         if p.recipient is None:
             why, title = compose.for_province(p.items)
         else:
