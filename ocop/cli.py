@@ -15,6 +15,7 @@ from .audit import acting_as
 from .config import allowed_endpoints
 from .extensions import db
 from .models import ROLES, Marketplace, MarketplaceHost, Producer, Product, User
+from .notify.cli import notify_group
 
 ocop_group = AppGroup("ocop", help="Registry of OCOP products and their marketplace listings.")
 
@@ -313,6 +314,7 @@ def report_command(month: str, path: str) -> None:
 
 shops_group = AppGroup("shops", help="Shops connected through the marketplaces' open platforms.")
 ocop_group.add_command(shops_group)
+ocop_group.add_command(notify_group)
 
 
 @shops_group.command("refresh")
