@@ -225,6 +225,21 @@ def test_a_port_taken_is_named_with_the_setting_that_moves_it(app, run, markets)
             sock.bind(("127.0.0.1", first))
 
 
+def test_the_sample_platform_port_taken_is_named(app, run):
+    run("demo")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        app.config["SAMPLE_MARKETS_PORT"] = port - sample_platforms.OFFSET
+        result = run("serve-demo", "--port", str(free_port()))
+    finally:
+        taken.close()
+    assert result.exit_code == 1
+    assert f"Cổng {port}" in result.output and sample_platforms.NAME in result.output
+
+
 @pytest.mark.parametrize("offset", [1, 5])
 def test_the_app_port_cannot_be_a_sample_marketplace_port(app, run, markets, offset):
     result = run("serve-demo", "--port", str(markets.first_port + offset))

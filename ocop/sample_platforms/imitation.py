@@ -16,11 +16,12 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
 from werkzeug import Request, Response
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..sample_markets import HOST, SAMPLE
 
@@ -65,7 +66,7 @@ class Imitation:
     def start(self):
         """Listen (OSError when the port is taken) and answer from a daemon thread."""
         self.server = make_server(HOST, self.port, Request.application(self._handle),
-                                  threaded=True, request_handler=_Quiet)
+                                  server_class=_Server, handler_class=_Quiet)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -239,8 +240,14 @@ CONSENT_STYLE = ("body{font:18px/1.5 sans-serif;margin:0}main{max-width:32rem;ma
                  "border:0;border-radius:4px}button.no{background:#ddd;color:#000}")
 
 
+# The standard library's WSGI server, one thread a request: it raises OSError for a port in
+# use (werkzeug's exits the process instead).
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
 class _Quiet(WSGIRequestHandler):
     """No line per request: the tests' and the demo app's own logs are enough."""
 
-    def log_request(self, *args, **kwargs) -> None:
+    def log_message(self, *args) -> None:
         pass
