@@ -1,6 +1,7 @@
 """The `ocop` command line: `flask --app wsgi ocop …` or the `ocop …` console script."""
 
 import sys
+from contextlib import ExitStack
 
 import click
 from flask import current_app
@@ -59,35 +60,39 @@ def demo_command() -> None:
               help="Only print the sample marketplaces' address:port pairs, for "
                    "OCOP_SCRAPER_ALLOWED_ENDPOINTS.")
 def serve_demo_command(port: int, endpoints: bool) -> None:
-    """Serve the app on 127.0.0.1 with the sample marketplaces beside it (`make run`)."""
+    """Serve the app on 127.0.0.1 with the sample marketplaces and the sample Shopee Open
+    Platform beside it (`make run`)."""
     from werkzeug.serving import run_simple
 
-    from . import sample_markets
+    from . import sample_markets, sample_platforms
 
     first = int(current_app.config["SAMPLE_MARKETS_PORT"])
     pairs = sample_markets.endpoints(first)
     if endpoints:
         click.echo(",".join(pairs))
         return
-    if f"{sample_markets.HOST}:{port}" in pairs:
+    if port in (*sample_markets.ports(first), sample_platforms.port(first)):
         raise click.UsageError(_("Cổng %(port)d của ứng dụng trùng với một sàn mẫu; chọn cổng "
                                  "khác (make run PORT=…) hoặc dời các sàn mẫu "
                                  "(make run SAMPLE_PORT=…).", port=port))
     warn_unless_reachable(pairs)
-    markets = sample_markets.SampleMarkets(first)
-    try:
-        markets.start()
-    except sample_markets.PortTaken as exc:
-        raise click.ClickException(_(
-            "Cổng %(port)d của “%(market)s” đang có chương trình khác dùng. Hãy tắt chương "
-            "trình đó, hoặc dời các sàn mẫu sang cổng khác: make run SAMPLE_PORT=6101 (biến "
-            "môi trường OCOP_SAMPLE_MARKETS_PORT).", port=exc.port, market=exc.market.name)
-        ) from exc
-    click.echo(_("Sàn mẫu: %(urls)s", urls=", ".join(f"http://{p}" for p in pairs)))
-    try:
+    warn_unless_sample_platform(first, port)
+    with ExitStack() as serving:  # whatever started is stopped, however this ends
+        try:
+            platform = sample_platforms.serve(first)
+            serving.callback(platform.stop)
+            markets = sample_markets.SampleMarkets(first)
+            markets.start()
+            serving.callback(markets.stop)
+        except sample_markets.PortTaken as exc:
+            raise click.ClickException(_(
+                "Cổng %(port)d của “%(market)s” đang có chương trình khác dùng. Hãy tắt chương "
+                "trình đó, hoặc dời các sàn mẫu sang cổng khác: make run SAMPLE_PORT=6101 (biến "
+                "môi trường OCOP_SAMPLE_MARKETS_PORT).", port=exc.port, market=exc.name)
+            ) from exc
+        click.echo(_("Sàn mẫu: %(urls)s", urls=", ".join(f"http://{p}" for p in pairs)))
+        click.echo(_("Shopee mẫu (nền tảng mở): %(url)s", url=platform.base))
         run_simple(sample_markets.HOST, port, current_app._get_current_object(), threaded=True)
-    finally:
-        markets.stop()
 
 
 def warn_unless_reachable(pairs: list[str]) -> None:
@@ -110,6 +115,22 @@ def warn_unless_reachable(pairs: list[str]) -> None:
     if not allowed.issuperset(pairs):
         click.echo(_("Chú ý: máy kiểm tra chưa được phép vào các sàn mẫu; đặt "
                      "OCOP_SCRAPER_ALLOWED_ENDPOINTS=%(pairs)s", pairs=",".join(pairs)), err=True)
+
+
+def warn_unless_sample_platform(first: int, port: int) -> None:
+    """Say so when this app's Shopee settings do not lead to the sample Shopee Open Platform:
+    the demo's sample shop could not be connected."""
+    from . import sample_platforms
+
+    config, base = current_app.config, sample_platforms.base(first)
+    wanted = {"PUBLIC_URL": f"http://127.0.0.1:{port}",
+              "SHOPEE_PARTNER_ID": sample_platforms.PARTNER_ID,
+              "SHOPEE_PARTNER_KEY": sample_platforms.PARTNER_KEY,
+              "SHOPEE_API_BASE": base, "SHOPEE_AUTH_BASE": base}
+    if any(str(config[name]).rstrip("/") != value for name, value in wanted.items()):
+        click.echo(_("Chú ý: cài đặt Shopee của ứng dụng không trỏ tới Shopee mẫu, nên chưa kết "
+                     "nối được gian hàng mẫu; make run đặt sẵn: %(settings)s",
+                     settings=" ".join(f"OCOP_{n}={v}" for n, v in wanted.items())), err=True)
 
 
 user_group = AppGroup("user", help="User accounts.")

@@ -47,7 +47,8 @@ def defaults(instance_path: str) -> dict:
         # address:port pairs the checker may reach although loopback: `make run` sets the sample
         # marketplaces' for the processes it starts; never in production.
         "SCRAPER_ALLOWED_ENDPOINTS": "",
-        # The demo's sample marketplaces listen on this port and the next three.
+        # The demo's sample marketplaces listen on this port and the next four, its sample
+        # Shopee Open Platform on the one after (ocop/sample_platforms).
         "SAMPLE_MARKETS_PORT": 5101,
         "SCRAPER_CONCURRENCY": 16,
         "CHECK_PROCESSES": 0,  # processes `ocop check` spreads a run over; 0: one per core

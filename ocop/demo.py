@@ -7,7 +7,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from . import sample_history, sample_markets
+from . import sample_attestation, sample_history, sample_markets
 from .extensions import db
 from .listings.resolve import Resolver
 from .models import Listing, Marketplace, MarketplaceHost, Producer, Product, User
@@ -70,8 +70,9 @@ REASSESSED = {"LC-2021-01", "LC-2021-02", "LC-2021-03", "LC-2021-06", "LC-2021-0
 
 def load_demo() -> bool:
     """Load the sample data unless it is there already: the registry, the sample marketplaces
-    (on OCOP_SAMPLE_MARKETS_PORT and the next ports) with their listings, and two years of
-    sample history; True when it was loaded."""
+    (on OCOP_SAMPLE_MARKETS_PORT and the next ports) with their listings, two years of
+    sample history, and an officer's attestation of the listing behind a captcha; True when it
+    was loaded."""
     markets_port = int(current_app.config["SAMPLE_MARKETS_PORT"])
     if db.session.scalar(select(Product.id).where(Product.code == PRODUCTS[0][0])):
         return False
@@ -93,7 +94,7 @@ def load_demo() -> bool:
     db.session.add_all(products.values())
     for market in sample_markets.MARKETS:
         host = f"{sample_markets.HOST}:{sample_markets.port_of(market, markets_port)}"
-        db.session.add(Marketplace(name=market.name, slug=market.slug, adapter="generic",
+        db.session.add(Marketplace(name=market.name, slug=market.slug, adapter=market.adapter,
                                    fetch=market.fetch, concurrency=4, min_interval=0.1,
                                    hosts=[MarketplaceHost(host=host)]))
     db.session.flush()
@@ -112,4 +113,8 @@ def load_demo() -> bool:
         db.session.add(user)
     db.session.commit()
     sample_history.write(listings)
+    officer = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0][0]))
+    walled_off, shelf = next((listing, shelf) for listing, shelf in listings
+                             if shelf.kind == "captcha")
+    sample_attestation.attest(walled_off, shelf, officer)
     return True

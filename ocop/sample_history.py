@@ -20,7 +20,7 @@ from .dashboard import months
 from .extensions import db
 from .localtime import month_of, month_start, stored, zone
 from .models import ONLINE, CheckRun, Listing, add_months, utcnow
-from .sample_markets import SAMPLE, Shelf
+from .sample_markets import SAMPLE, Shelf, market_of
 
 MONTHS = 24  # closed months of history; run number MONTHS is this month's
 ORIGIN = "demo"  # CheckRun.origin of the sample history's runs
@@ -33,6 +33,8 @@ def observed(shelf: Shelf, position: int, run: int) -> str:
             return "removed" if run >= MONTHS else "active"
         case "captcha":  # the marketplace put up a captcha wall eight months ago
             return "blocked" if run >= 16 else "active"
+        case "walled":  # its item API never answers a bot, as Shopee's does not
+            return "blocked"
         case "down":  # down since this month's run
             return "unreachable" if run >= MONTHS else "active"
         case "sold_out":
@@ -46,6 +48,8 @@ def evidence(shelf: Shelf, url: str, verdict: str) -> dict:
     """Evidence shaped like the engine's for what the page said."""
     if verdict == "removed":
         rule, detail, status = "http-404", f"HTTP 404 at {url}", 404
+    elif verdict == "blocked" and shelf.kind == "walled":
+        rule, detail, status = "api-error", "API error 90309999; page: no product data", 200
     elif verdict == "blocked":
         rule, detail, status = "captcha", '"xác minh"', 200
     elif verdict == "unreachable":
@@ -60,7 +64,7 @@ def evidence(shelf: Shelf, url: str, verdict: str) -> dict:
         rule, detail, status = "jsonld-availability", f'availability "{stock}"', 200
     online = verdict in ONLINE
     structured = shelf.kind != "scripted"
-    facts = {"adapter": "generic", "url": url, "final_url": url,
+    facts = {"adapter": market_of(shelf).adapter, "url": url, "final_url": url,
              "chain": [{"status": status, "url": url}] if status else [], "requests": [],
              "rule": rule, "detail": detail, "title": shelf.title if online else None,
              "price": shelf.price if online and structured else None,
@@ -116,7 +120,7 @@ def write(listings: list[tuple[Listing, Shelf]]) -> None:
 
 def result(listing: Listing, shelf: Shelf, verdict: str, at: datetime) -> Result:
     """One scripted observation as the engine would have returned it."""
-    target = Target(key=listing.id, url=listing.canonical_url, adapter="generic",
+    target = Target(key=listing.id, url=listing.canonical_url, adapter=listing.marketplace.adapter,
                     marketplace=listing.marketplace.slug, hosts=frozenset())
     return Result(target, verdict, evidence(shelf, listing.canonical_url, verdict), at)
 

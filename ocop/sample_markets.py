@@ -1,6 +1,7 @@
 """The demo's sample marketplaces: small imitation shops on 127.0.0.1, one port each, that carry
 the sample products' listings, so a check of the demo gives every verdict with its evidence and
-never needs the internet. `ocop serve-demo` runs them in threads beside the app.
+never needs the internet. `ocop serve-demo` runs them in threads beside the app, with the
+sample Shopee Open Platform (ocop/sample_platforms).
 
 SAMPLE DATA: every shop, page, price and phrase here is illustrative.
 """
@@ -12,6 +13,8 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from scrapers.adapters.shopee import ITEM_APIS
+
 from .numbers import vnd
 
 SAMPLE = "Dữ liệu mẫu (minh hoạ)"
@@ -21,12 +24,14 @@ SLOW_SECONDS = 4.0  # the slow listing answers late, but within the checker's ti
 
 @dataclass(frozen=True)
 class Market:
-    """A sample marketplace: its name, slug, how the checker reads it, and its port's offset."""
+    """A sample marketplace: its name, slug, how the checker reads it, its port's offset, and
+    the adapter that reads its listings."""
 
     name: str
     slug: str
     fetch: str
     offset: int
+    adapter: str = "generic"
 
 
 MARKETS = (
@@ -35,11 +40,16 @@ MARKETS = (
     Market("Sàn mẫu Đặc Sản Vùng Cao", "mau-vung-cao", "http", 2),
     # Its pages are drawn by a script, as Shopee's are: only the browser route sees the product.
     Market("Sàn mẫu Chợ Số (cần trình duyệt)", "mau-cho-so", "browser", 3),
+    # Read as Shopee is: its item API walls bots off, as Shopee's does; a shop connected through
+    # the sample Shopee Open Platform (ocop/sample_platforms) answers for its listings instead.
+    Market("Shopee (sàn mẫu)", "mau-shopee", "http", 4, "shopee"),
 )
 
 # What a listing's page does: on sale, sold out, gone (404), behind a captcha wall, slow but on
-# sale, down (503 every time: unreachable), or on sale once the page's script has run.
-KINDS = ("on_sale", "sold_out", "gone", "captcha", "slow", "down", "scripted")
+# sale, down (503 every time: unreachable), on sale once the page's script has run, or (on the
+# Shopee-like marketplace) an app shell whose item API refuses bots: blocked by the page route,
+# on sale by its connected shop's API.
+KINDS = ("on_sale", "sold_out", "gone", "captcha", "slow", "down", "scripted", "walled")
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,9 @@ SHELVES = (
           "on_sale", 150_000),
     Shelf("LC-2021-09", "mau-nong-san-xanh", "/san-pham/che-bat-tien", "Chè Bát tiên Bắc Hà",
           "slow", 155_000, 5),
+    # Shopee's URL shape (/<slug>-i.<shop id>.<item id>): the sample shop 880001 holds item 2200001.
+    Shelf("LC-2021-09", "mau-shopee", "/che-bat-tien-huong-tam-i.880001.2200001",
+          "Chè Bát tiên Hướng Tâm hộp 100 g", "walled", 148_000, 12),
     Shelf("LC-2021-12", "mau-nong-san-xanh", "/san-pham/man-tam-hoa-say-deo",
           "Mận Tam hoa sấy dẻo", "on_sale", 95_000, 24),
     Shelf("LC-2021-15", "mau-vung-cao", "/hang/tinh-dau-que-nam-det", "Tinh dầu quế Nậm Đét",
@@ -104,14 +117,23 @@ def port_of(market: Market, first_port: int) -> int:
     return first_port + market.offset
 
 
+def ports(first_port: int) -> list[int]:
+    """The sample marketplaces' ports."""
+    return [port_of(m, first_port) for m in MARKETS]
+
+
 def endpoints(first_port: int) -> list[str]:
-    """The host:port pairs of the sample marketplaces: what the checker must be let reach."""
-    return [f"{HOST}:{port_of(m, first_port)}" for m in MARKETS]
+    """The host:port pairs of the sample marketplaces: what the checker must be let reach (not
+    the sample platform's: the open-platform clients ask a configured partner host directly)."""
+    return [f"{HOST}:{port}" for port in ports(first_port)]
+
+
+def market_of(shelf: Shelf) -> Market:
+    return next(m for m in MARKETS if m.slug == shelf.market)
 
 
 def url_of(shelf: Shelf, first_port: int) -> str:
-    market = next(m for m in MARKETS if m.slug == shelf.market)
-    return f"http://{HOST}:{port_of(market, first_port)}{shelf.path}"
+    return f"http://{HOST}:{port_of(market_of(shelf), first_port)}{shelf.path}"
 
 
 # ------------------------------------------------------------------ pages
@@ -143,6 +165,8 @@ CAPTCHA = ("<html><head><title>Kiểm tra bảo mật</title></head><body><main>
            "<h1>Xác minh bạn không phải là robot</h1><div class='g-recaptcha'></div>"
            "</main></body></html>")
 DOWN = "<html><body>Service unavailable</body></html>"
+# What Shopee's item API answers a bot (DOMAIN.md: HTTP 200 with a JSON error body).
+API_WALL = json.dumps({"error": 90309999, "error_msg": None, "data": None})
 
 
 def answer(shelf: Shelf | None) -> tuple[int, str]:
@@ -153,7 +177,7 @@ def answer(shelf: Shelf | None) -> tuple[int, str]:
         return 200, CAPTCHA
     if shelf.kind == "down":
         return 503, DOWN
-    if shelf.kind == "scripted":
+    if shelf.kind in ("scripted", "walled"):
         return 200, scripted_page(f"{shelf.title} {vnd(shelf.price)} Thêm vào giỏ hàng — {SAMPLE}",
                                   shelf.title)
     availability = "OutOfStock" if shelf.kind == "sold_out" else "InStock"
@@ -163,11 +187,11 @@ def answer(shelf: Shelf | None) -> tuple[int, str]:
 # ------------------------------------------------------------------ serving
 
 class PortTaken(Exception):
-    """A sample marketplace's port is in use by another program."""
+    """A sample marketplace's (or sample platform's) port is in use by another program."""
 
-    def __init__(self, market: Market, port: int):
-        super().__init__(f"{market.name}: port {port} is taken")
-        self.market = market
+    def __init__(self, name: str, port: int):
+        super().__init__(f"{name}: port {port} is taken")
+        self.name = name
         self.port = port
 
 
@@ -180,6 +204,8 @@ def handler_for(market: Market) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             if path == "/robots.txt":
                 status, body, kind = 200, "User-agent: *\nAllow: /\n", "text/plain"
+            elif market.adapter == "shopee" and path in ITEM_APIS:
+                status, body, kind = 200, API_WALL, "application/json"
             else:
                 shelf = shelves.get(path)
                 if shelf is not None and shelf.kind == "slow":
@@ -216,7 +242,7 @@ class SampleMarkets:
                     server = ThreadingHTTPServer((HOST, port), handler_for(market))
                 except OSError as exc:
                     if exc.errno == errno.EADDRINUSE:
-                        raise PortTaken(market, port) from exc
+                        raise PortTaken(market.name, port) from exc
                     raise
                 server.daemon_threads = True
                 self.servers.append(server)

@@ -7,8 +7,8 @@ from cryptography.fernet import Fernet
 
 from ocop.extensions import db
 from ocop.models import ShopConnection
+from ocop.sample_platforms.shopee import ShopeeServer
 from tests.conftest import producer_named
-from tests.openplatform.shopee_server import ShopeeServer
 
 PUBLIC_URL = "http://ocop.test"
 

@@ -10,8 +10,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from ocop.extensions import db
 from ocop.models import AuditEntry, ShopConnection, ShopNonce, utcnow
+from ocop.sample_platforms.imitation import item
 from ocop.shops import nonces, vault
-from tests.openplatform.imitation import item
 from tests.shopee import ShopeeServer, back, connection, producer_id, settings, start
 
 from .conftest import sign_in

@@ -7,7 +7,7 @@ import pytest
 
 from ocop.extensions import db
 from ocop.models import Listing
-from tests.openplatform.imitation import item
+from ocop.sample_platforms.imitation import item
 from tests.shop import FAST
 from tests.shopee import ShopeeServer, settings
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from ocop.checks import runner
 from ocop.extensions import db
 from ocop.models import Check, Listing, Marketplace, MarketplaceHost
+from ocop.sample_platforms.imitation import item
 from scrapers.openplatform import lazada, tiktok
 from tests.conftest import make_product, producer_named, sign_in
-from tests.openplatform.imitation import item
 from tests.openplatform.lazada_server import LazadaServer
 from tests.openplatform.tiktok_server import PRODUCT_PATH, TikTokServer
 from tests.shop import BLOCKED, FAST, Shop

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 
 from ocop.extensions import db
 from ocop.models import Listing, Marketplace, Product
-from tests.openplatform.imitation import item
+from ocop.sample_platforms.imitation import item
 from tests.openplatform.lazada_server import LazadaServer
 from tests.shop import FAST
 

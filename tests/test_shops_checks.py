@@ -15,10 +15,10 @@ from ocop.checks import runner
 from ocop.checks.record import State, apply
 from ocop.extensions import db
 from ocop.models import Check, Listing, Marketplace, MarketplaceHost, ShopConnection, utcnow
+from ocop.sample_platforms.imitation import item
 from ocop.shops import operations
 from scrapers.openplatform.shopee import ITEMS_PATH, REFRESH_PATH
 from tests.conftest import make_product, producer_named, sign_in
-from tests.openplatform.imitation import item
 from tests.shop import BLOCKED, FAST, LIVE, Shop, add_listings
 from tests.shopee import ShopeeServer, back, connection, producer_id, settings
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from ocop.sample_platforms.shopee import ShopeeServer
 from tests.openplatform.lazada_server import LazadaServer
-from tests.openplatform.shopee_server import ShopeeServer
 from tests.openplatform.tiktok_server import TikTokServer
 
 # The app's callback as an open platform that registers it (TikTok, Lazada) knows it.

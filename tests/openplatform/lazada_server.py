@@ -11,6 +11,7 @@ import secrets
 
 from werkzeug import Request, Response
 
+from ocop.sample_platforms.imitation import Imitation
 from scrapers.openplatform import Partner
 from scrapers.openplatform.lazada import (
     AUTH_PATH,
@@ -20,13 +21,14 @@ from scrapers.openplatform.lazada import (
     TOKEN_PATH,
     sign,
 )
-from tests.openplatform.imitation import Imitation
 
 CLOCK_SKEW_MS = 7200 * 1000  # the documented tolerance of `timestamp`
 
 
 class LazadaServer(Imitation):
     """Lazada's open platform for one app whose callback URL is `redirect`."""
+
+    NAME = "Lazada"
 
     ACCESS_SECONDS = 7 * 86400  # an app in "Test" status, as documented
     REFRESH_SECONDS = 30 * 86400

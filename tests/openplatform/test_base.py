@@ -6,13 +6,13 @@ import math
 
 import pytest
 
+from ocop.sample_platforms.imitation import item
 from scrapers.openplatform import Item, PlatformError
 from scrapers.openplatform import lazada as lazada_client
 from scrapers.openplatform import shopee as shopee_client
 from scrapers.openplatform import tiktok as tiktok_client
 from scrapers.openplatform.base import stock_verdict, whole
 from tests.openplatform import test_lazada, test_shopee, test_tiktok
-from tests.openplatform.imitation import item
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from ocop.sample_platforms.imitation import item
 from scrapers.identity import UrlError
 from scrapers.openplatform import AuthExpired, AuthRevoked, Item, Partner, PlatformError
 from scrapers.openplatform import lazada as client
 from tests.openplatform.conftest import CALLBACK, utcnow
-from tests.openplatform.imitation import item
 
 REDIRECT = f"{CALLBACK}?nonce=abc"
 

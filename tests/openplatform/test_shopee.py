@@ -7,11 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from ocop.sample_platforms.imitation import item
 from scrapers.identity import UrlError
 from scrapers.openplatform import AuthExpired, AuthRevoked, Item, Partner, PlatformError
 from scrapers.openplatform import shopee as client
 from tests.openplatform.conftest import utcnow
-from tests.openplatform.imitation import item
 
 REDIRECT = "https://ocop.example.vn/shops/callback?nonce=abc"
 

@@ -14,6 +14,7 @@ import secrets
 
 from werkzeug import Request, Response
 
+from ocop.sample_platforms.imitation import Imitation
 from scrapers.openplatform import Partner
 from scrapers.openplatform.tiktok import (
     AUTH_PATH,
@@ -23,7 +24,6 @@ from scrapers.openplatform.tiktok import (
     TOKEN_PATH,
     sign,
 )
-from tests.openplatform.imitation import Imitation
 
 EXPIRED_TOKEN, INVALID_TOKEN = 105002, 105001
 BAD_CODE, BAD_REFRESH = 36004003, 36004005
@@ -32,6 +32,8 @@ WRONG_SIGN, BAD_REQUEST, NO_PRODUCT = 106001, 36009001, 12052048
 
 class TikTokServer(Imitation):
     """TikTok Shop's open platform for one app whose redirect URL is `redirect`."""
+
+    NAME = "TikTok Shop"
 
     def __init__(self, redirect: str, app_key: str = "6abc12def34gh",
                  app_secret: str = "e" * 40):

@@ -17,14 +17,18 @@ from werkzeug import Request, Response
 
 from scrapers.openplatform import Partner
 from scrapers.openplatform.shopee import AUTH_PATH, BATCH, ITEMS_PATH, REFRESH_PATH, TOKEN_PATH
-from tests.openplatform.imitation import Imitation
+
+from .imitation import Imitation
 
 
 class ShopeeServer(Imitation):
     """Shopee's open platform for one partner app."""
 
-    def __init__(self, partner_id: str = "2001234", partner_key: str = "shpk" + "7" * 60):
-        super().__init__()
+    NAME = "Shopee"
+
+    def __init__(self, partner_id: str = "2001234", partner_key: str = "shpk" + "7" * 60,
+                 port: int = 0):
+        super().__init__(port)
         self.partner_id, self.partner_key = partner_id, partner_key
 
     @property

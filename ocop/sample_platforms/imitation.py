@@ -2,20 +2,28 @@
 clock, shops and their items, single-use authorization codes, access tokens that expire and
 refresh tokens that are spent on use, revocation, and the page where a seller consents.
 
-A platform's imitation (shopee_server.py, …) adds its routes, its signature check and its
-error shapes. Tokens and codes are random; nothing about them is predictable by a client.
+A platform's imitation (shopee.py here; TikTok Shop's and Lazada's in tests/openplatform/) adds
+its routes, its signature check and its error shapes. Tokens and codes are random; nothing about
+them is predictable by a client. The tests serve them on a free port and use the knobs (`broken`,
+`offset`, `expire_tokens`, `revoke`, `calls`); `ocop serve-demo` serves Shopee's on a fixed one.
+
+SAMPLE DATA: the consent page says so; no real marketplace is involved.
 """
 
 import html
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from ..sample_markets import HOST, SAMPLE
 
 CONSENT_PATH = "/_imitation/consent"
 
@@ -30,16 +38,19 @@ class Shop:
 
 
 class Imitation:
-    """The shared machinery; subclasses route requests in `answer` and name the seller's way
-    back in `back_query`."""
+    """The shared machinery; subclasses name their platform (NAME), route requests in `answer`
+    and name the seller's way back in `back_query`."""
+
+    NAME = "sàn"
 
     ACCESS_SECONDS = 4 * 3600
     REFRESH_SECONDS = 30 * 86400
     CODE_SECONDS = 600
     CLOCK_SKEW = 300  # seconds a request's timestamp may differ from the server's clock
 
-    def __init__(self):
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    def __init__(self, port: int = 0):
+        self.port = port  # 0: a free one, chosen when the server starts
+        self.server = None
         self.shops: dict[str, Shop] = {}
         self.codes: dict[str, tuple[str, float]] = {}  # code -> (shop id, issued)
         self.access: dict[str, tuple[str, float]] = {}  # token -> (shop id, expires)
@@ -53,13 +64,16 @@ class Imitation:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self):
-        self.server.expect_request(re.compile("^/")).respond_with_handler(self._handle)
-        self.server.start()
+        """Listen (OSError when the port is taken) and answer from a daemon thread."""
+        self.server = make_server(HOST, self.port, Request.application(self._handle),
+                                  server_class=_Server, handler_class=_Quiet)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        self.server.clear()
-        self.server.stop()
+        self.server.shutdown()
+        self.server.server_close()
 
     def __enter__(self):
         return self.start()
@@ -69,7 +83,7 @@ class Imitation:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
+        return f"http://{HOST}:{self.port}"
 
     def now(self) -> float:
         return time.time() + self.offset
@@ -146,13 +160,20 @@ class Imitation:
         self.pending[ticket] = {"redirect": redirect, "state": state}
         options = "".join(f'<option value="{html.escape(s.shop_id)}">{html.escape(s.name)}'
                           f"</option>" for s in self.shops.values())
-        page = (f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>Ủy quyền</title>'
-                f"<h1>Ủy quyền cho ứng dụng</h1>"
+        page = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<title>Ủy quyền — {self.NAME} (mẫu)</title><style>{CONSENT_STYLE}</style></head>"
+                f'<body><p class="sample">{SAMPLE}: trang ủy quyền giả lập của {self.NAME}, '
+                f"không phải sàn thật.</p><main><h1>Ủy quyền cho ứng dụng</h1>"
+                f"<p>Ứng dụng của Sở xin quyền xem các sản phẩm trong gian hàng bạn chọn: còn "
+                f"bán hay không, số hàng còn và giá. Ứng dụng không xem đơn hàng hay người "
+                f"mua.</p>"
                 f'<form method="post" action="{CONSENT_PATH}">'
                 f'<input type="hidden" name="ticket" value="{ticket}">'
                 f'<label>Gian hàng <select name="shop_id">{options}</select></label>'
-                f'<button type="submit" name="answer" value="yes">Đồng ý</button>'
-                f'<button type="submit" name="answer" value="no">Từ chối</button></form>')
+                f'<button type="submit" name="answer" value="yes">Đồng ý</button> '
+                f'<button type="submit" name="answer" value="no" class="no">Từ chối</button>'
+                f"</form></main></body></html>")
         return Response(page, content_type="text/html; charset=utf-8")
 
     def _consent(self, request: Request) -> Response:
@@ -173,10 +194,12 @@ class Imitation:
         page = requests.get(auth_url, timeout=5)
         page.raise_for_status()
         ticket = re.search(r'name="ticket" value="(\w+)"', page.text)
-        assert ticket, page.text[:300]
+        if ticket is None:
+            raise LookupError(f"no consent form: {page.text[:300]}")
         back = requests.post(f"{self.base}{CONSENT_PATH}", timeout=5, allow_redirects=False,
                              data={"ticket": ticket[1], "shop_id": shop_id, "answer": answer})
-        assert back.status_code == 302, back.text
+        if back.status_code != 302:
+            raise LookupError(f"consent refused: HTTP {back.status_code} {back.text[:300]}")
         return back.headers["Location"]
 
     def back_query(self, code: str, shop_id: str, state: str) -> dict:
@@ -207,3 +230,24 @@ def with_query(url: str, params: dict) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# Readable on a phone; the sample banner stands out as the sample marketplaces' pages do.
+CONSENT_STYLE = ("body{font:18px/1.5 sans-serif;margin:0}main{max-width:32rem;margin:0 auto;"
+                 "padding:1rem}.sample{background:#fff3cd;margin:0;padding:.75rem 1rem;"
+                 "font-weight:bold}select,button{font:inherit;padding:.5rem 1rem;margin:.5rem 0}"
+                 "select{display:block;width:100%}button{background:#ee4d2d;color:#fff;"
+                 "border:0;border-radius:4px}button.no{background:#ddd;color:#000}")
+
+
+# The standard library's WSGI server, one thread a request: it raises OSError for a port in
+# use (werkzeug's exits the process instead).
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    """No line per request: the tests' and the demo app's own logs are enough."""
+
+    def log_message(self, *args) -> None:
+        pass
