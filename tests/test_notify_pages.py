@@ -226,6 +226,17 @@ def test_an_unsubscribe_link_changes_nothing_until_confirmed(app, client):
     assert chosen == {**before[0], "listing_removed": "never"} and by_email
 
 
+def test_an_unsubscribe_link_speaks_its_owners_language(app, client):
+    with app.app_context():
+        user("producer@example.vn").language = "en"
+        db.session.commit()
+    page = client.get(link_for(app, "producer@example.vn", "listing_back"))
+    assert "will stop receiving notifications of this kind: Listing back on sale" in page.text
+    client.post("/lang/vi", data={"next": "/"})  # a choice made in this browser wins
+    page = client.get(link_for(app, "producer@example.vn", "listing_back"))
+    assert "Gian hàng bán trở lại" in page.text
+
+
 def test_an_unsubscribe_from_everything(app, client):
     path = link_for(app, "officer@example.vn")
     assert "mọi thông báo" in client.get(path).text

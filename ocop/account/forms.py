@@ -15,7 +15,9 @@ class LanguageForm(Form):
     """The language of the pages and of the messages one receives."""
 
     language = SelectField(_l("Ngôn ngữ"),
-                           choices=[SelectChoice(k, v) for k, v in LANGUAGES.items()])
+                           choices=[SelectChoice(k, v) for k, v in LANGUAGES.items()],
+                           description=_l("Ngôn ngữ của các trang và của thư thông báo gửi cho "
+                                          "bạn."))
 
 
 class WebhookForm(Form):

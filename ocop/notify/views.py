@@ -1,7 +1,7 @@
 """The notification pages: the province's webhook (administrators), and the unsubscribe link a
 message carries (no sign-in: its signed token is the proof)."""
 
-from flask import Blueprint, make_response, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import web
@@ -55,6 +55,8 @@ def unsubscribe_link(token: str):
         user, kind = unsubscribe.read(token)
     except tokens.BadToken as exc:
         return render_template("notify/unsubscribe_refused.html", expired=exc.expired), 400
+    if "lang" not in session and user.language:  # no choice in this browser: the person's own
+        session["lang"] = user.language
     what = _("mọi thông báo") if kind == tokens.EVERY else EVENT_KINDS[kind]
     if request.method == "POST":
         with acting_as("unsubscribe", user):
