@@ -63,5 +63,5 @@ def unsubscribe_link(token: str):
             unsubscribe.apply(user, kind)
         return render_template("notify/unsubscribed.html", user=user, what=what,
                                every=kind == tokens.EVERY)
-    return render_template("notify/unsubscribe.html", user=user, what=what, token=token,
+    return render_template("notify/unsubscribe.html", user=user, what=what,
                            every=kind == tokens.EVERY)
