@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the app."""
+    from .account.views import bp as account
     from .api.views import bp as api
     from .attestations.views import bp as attestations
     from .auth.views import bp as auth
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .listings.views import bp as listings
     from .lookup.views import bp as lookup
     from .marketplaces.views import bp as marketplaces
+    from .notify.views import bp as notify
     from .producers.views import bp as producers
     from .products.views import bp as products
     from .shops.views import bp as shops
@@ -87,7 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, attestations, marketplaces, users,
-               workbook, history, checks, lookup, api, dashboard, shops):
+               workbook, history, checks, lookup, api, dashboard, shops, account, notify):
         app.register_blueprint(bp)
 
 

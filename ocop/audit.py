@@ -23,6 +23,7 @@ from .models import (
     ShopConnection,
     Target,
     User,
+    Webhook,
     utcnow,
 )
 
@@ -36,8 +37,11 @@ AUDITED = {
                                   "min_interval", "hosts")),
     Listing: ("listing", ("product_id", "marketplace_id", "url", "canonical_url", "item_id",
                           "approved", "refusal")),
-    User: ("user", ("email", "name", "role", "producer_id", "active", "password_hash")),
+    User: ("user", ("email", "name", "role", "producer_id", "active", "password_hash",
+                    "language", "notify_email")),
     Target: ("target", ("share", "due_on", "note")),
+    # Never its secret: only its owner sees it, once.
+    Webhook: ("webhook", ("scope", "user_id", "url")),
     # Never its tokens: they are secrets the audit must not copy.
     ShopConnection: ("shop_connection", ("producer_id", "marketplace_id", "shop_id", "shop_name",
                                          "state")),

@@ -799,6 +799,9 @@ class Webhook(db.Model):
               postgresql_where=text("scope = 'province'")),
     )
 
+    def __str__(self) -> str:
+        return self.url
+
 
 class Delivery(db.Model):
     """One message to one recipient over one channel, in the outbox: composed when queued,

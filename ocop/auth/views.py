@@ -1,7 +1,7 @@
 """Signing in and out, and the gate that sends an account with a password to change to the
 page that changes it."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -13,7 +13,8 @@ from .forms import LoginForm
 bp = Blueprint("auth", __name__)
 
 # What an account that must change its password may still reach.
-OPEN_WHILE_CHANGING = frozenset({"users.account", "auth.logout", "home.language", "static"})
+OPEN_WHILE_CHANGING = frozenset({"users.account", "auth.logout", "home.language", "static",
+                                 "notify.unsubscribe_link"})
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -26,6 +27,8 @@ def login():
                                      request.remote_addr or "")
         if attempt.user is not None:
             login_user(attempt.user)
+            if attempt.user.language:  # the language they chose on their settings page
+                session["lang"] = attempt.user.language
             return redirect(local_path(request.args.get("next")), 303)
         form.form_errors.append(attempt.error)
         if attempt.retry_after:

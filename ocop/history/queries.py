@@ -34,6 +34,7 @@ ENTITIES = {
     "target": _l("Mục tiêu"),
     "attestation": _l("Xác nhận đang bán"),
     "shop_connection": _l("Gian hàng kết nối"),
+    "webhook": _l("Webhook"),
 }
 ACTIONS = {"create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xoá")}
 MODELS = {entity: cls for cls, (entity, _fields) in AUDITED.items()}
@@ -66,7 +67,8 @@ FIELD_LABELS = {
     "user": {
         "email": _l("Thư điện tử"), "name": _l("Họ tên"), "role": _l("Vai trò"),
         "producer_id": _l("Chủ thể"), "active": _l("Đang hoạt động"),
-        "password_hash": _l("Mật khẩu"),
+        "password_hash": _l("Mật khẩu"), "language": _l("Ngôn ngữ"),
+        "notify_email": _l("Nhận thông báo qua thư điện tử"),
     },
     "attestation": {
         "listing_id": _l("Gian hàng"), "seen_on": _l("Ngày thấy đang bán"),
@@ -80,14 +82,17 @@ FIELD_LABELS = {
         "shop_id": _l("Mã gian hàng trên sàn"), "shop_name": _l("Tên gian hàng"),
         "state": _l("Tình trạng kết nối"),
     },
+    "webhook": {"scope": _l("Phạm vi"), "user_id": _l("Tài khoản"), "url": _l("Địa chỉ")},
 }
 # Values stored as codes, shown with their names.
 CODED = {"category": CATEGORIES, "kind": PRODUCER_KINDS, "role": ROLES, "fetch": FETCH_LABELS,
-         "state": SHOP_STATES}
+         "state": SHOP_STATES,
+         "scope": {"user": _l("Của một tài khoản"), "province": _l("Của cả tỉnh")}}
 DATES = frozenset({"certified_on", "expires_on", "seen_on"})
 # Fields that hold the id of another record, and which one.
 REFERENCES = {"producer_id": Producer, "product_id": Product, "marketplace_id": Marketplace,
-              "listing_id": Listing, "confirmed_by_id": User, "withdrawn_by_id": User}
+              "listing_id": Listing, "confirmed_by_id": User, "withdrawn_by_id": User,
+              "user_id": User}
 
 
 def _day(text: str | None) -> date | None:
@@ -173,6 +178,8 @@ def record_url(entity: str, record, user: User) -> str | None:
         return url_for("shops.producer", producer_id=record.producer_id)
     if not user.can("admin"):
         return None
+    if entity == "webhook":  # a user's own is on their own page only
+        return url_for("notify.webhook") if record.scope == "province" else None
     if entity == "marketplace":
         return url_for("marketplaces.update", marketplace_id=record.id)
     return url_for("users.update", user_id=record.id)
