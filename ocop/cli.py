@@ -15,8 +15,10 @@ from .audit import acting_as
 from .config import allowed_endpoints
 from .extensions import db
 from .models import ROLES, Marketplace, MarketplaceHost, Producer, Product, User
+from .notify.cli import notify_group
 
 ocop_group = AppGroup("ocop", help="Registry of OCOP products and their marketplace listings.")
+ocop_group.add_command(notify_group)
 
 
 @ocop_group.command("init")
