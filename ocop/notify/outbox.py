@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, select, text, update
 
 from ..checks import dispatch as jobs
 from ..extensions import db
@@ -73,19 +73,28 @@ def claim(now: datetime, limit: int) -> list[int]:
     return [row.id for row in sorted(claimed, key=lambda row: (row.next_at, row.id))]
 
 
-def record(delivery: Delivery, error: SendError | None, now: datetime) -> str:
-    """Write one outcome (the caller commits): sent, queued again after a wait that doubles
-    with each try, or failed; returns the new state."""
+def outcome(delivery: Delivery, error: SendError | None, now: datetime) -> dict:
+    """The row's new values after a try: sent, queued again after a wait that doubles with
+    each try, or failed (`next_at`: when it was last tried)."""
     if error is None:
-        delivery.state, delivery.sent_at = "sent", utcnow()
-        return "sent"
-    delivery.last_error = str(error)[:ERROR_LENGTH]
+        return {"state": "sent", "sent_at": utcnow()}
+    last_error = str(error)[:ERROR_LENGTH]
     if error.retry and delivery.tries < int(current_app.config["NOTIFY_TRIES"]):
         backoff = int(current_app.config["NOTIFY_BACKOFF"]) * 2 ** delivery.tries
-        delivery.state, delivery.next_at = "queued", now + timedelta(seconds=backoff)
-        return "queued"
-    delivery.state, delivery.next_at = "failed", now  # when it was last tried
-    return "failed"
+        return {"state": "queued", "next_at": now + timedelta(seconds=backoff),
+                "last_error": last_error}
+    return {"state": "failed", "next_at": now, "last_error": last_error}
+
+
+def record(delivery_id: int, values: dict) -> None:
+    """Write and commit one outcome. On PostgreSQL the commit does not wait for the disk: if
+    the database server itself crashed in that moment, the row would still be `sending` and
+    be sent once more later, as after our own crash (the claim was committed durably)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def deliver(now: datetime | None = None, limit: int | None = None) -> Counts:
@@ -104,6 +113,8 @@ def deliver(now: datetime | None = None, limit: int | None = None) -> Counts:
                 break
             rows = {row.id: row for row in db.session.scalars(
                 select(Delivery).where(Delivery.id.in_(ids)))}
+            for row in rows.values():  # snapshots: a commit below need not reload them
+                db.session.expunge(row)
             for delivery_id in ids:
                 delivery = rows[delivery_id]
                 channel = senders.get(delivery.channel)
@@ -115,11 +126,11 @@ def deliver(now: datetime | None = None, limit: int | None = None) -> Counts:
                     error = None
                 except SendError as exc:
                     error = exc
-                state = record(delivery, error, now)
-                db.session.commit()
-                if state == "sent":
+                values = outcome(delivery, error, now)
+                record(delivery_id, values)
+                if values["state"] == "sent":
                     counts.sent += 1
-                elif state == "queued":
+                elif values["state"] == "queued":
                     counts.retrying += 1
                 else:
                     counts.failed += 1
