@@ -7,7 +7,7 @@ import socket
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 
 def free_port() -> int:
@@ -45,13 +45,30 @@ class Mailbox:
                 for e in self.envelopes]
 
 
-class SmtpServer:
-    """`with SmtpServer() as smtp:` a relay on `smtp.port` whose mailbox is `smtp.mailbox`."""
+class Accounts:
+    """An aiosmtpd authenticator for one login and password; records who signed in."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, login: str, password: str):
+        self.login, self.password = login, password
+        self.signed_in: list[str] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.login
+              and auth_data.password.decode() == self.password)
+        if ok:
+            self.signed_in.append(self.login)
+        return AuthResult(success=ok)
+
+
+class SmtpServer:
+    """`with SmtpServer() as smtp:` a relay on `smtp.port` whose mailbox is `smtp.mailbox`;
+    with `accounts`, it offers AUTH (over plain text: a test relay on 127.0.0.1)."""
+
+    def __init__(self, port: int | None = None, accounts: Accounts | None = None):
         self.mailbox = Mailbox()
         self.port = port or free_port()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        auth = {"authenticator": accounts, "auth_require_tls": False} if accounts else {}
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **auth)
 
     def __enter__(self) -> "SmtpServer":
         self.controller.start()

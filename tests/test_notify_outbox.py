@@ -23,9 +23,9 @@ from ocop.notify.channels import sender
 from ocop.shops import vault
 from tests.scrapers.conftest import Names
 
-from .conftest import sign_in
+from .conftest import build_app, sign_in
 from .helpers import HTMX, assert_fragment, assert_full_page, soup
-from .mailbox import SmtpServer, free_port
+from .mailbox import Accounts, SmtpServer, free_port
 
 SECRET = "bí-mật-webhook-42"
 TRIES = 3
@@ -132,6 +132,26 @@ def test_a_batch_goes_over_one_smtp_connection(app, smtp):
         assert outbox.deliver().sent == 5
         assert {row(i).state for i in ids} == {"sent"}
     assert len(smtp.mailbox.envelopes) == 5 and smtp.mailbox.sessions == 1
+
+
+def test_a_numeric_password_from_the_environment_signs_in_as_text(app, database_uri,
+                                                                  monkeypatch):
+    """Flask's prefixed-env loading reads OCOP_MAIL_PASSWORD=123456 as the number 123456."""
+    accounts = Accounts("ocop@example.vn", "123456")
+    with SmtpServer(accounts=accounts) as relay:
+        for name, value in (("MAIL_SERVER", "127.0.0.1"), ("MAIL_PORT", str(relay.port)),
+                            ("MAIL_USERNAME", "ocop@example.vn"), ("MAIL_PASSWORD", "123456")):
+            monkeypatch.setenv(f"OCOP_{name}", value)
+        from_env = build_app(database_uri)
+        assert from_env.config["MAIL_PASSWORD"] == 123456  # what the sender must cope with
+        assert sender("email", from_env.config).password == "123456"  # CRAM-MD5 encodes it
+        with from_env.app_context():
+            delivery_id = queue_email()
+            assert outbox.deliver().sent == 1 and row(delivery_id).state == "sent"
+            db.session.remove()
+            db.engine.dispose()
+    assert accounts.signed_in == ["ocop@example.vn"]
+    assert relay.mailbox.envelopes[0].mail_from == "ocop@example.vn"  # the username as sender
 
 
 def test_a_relay_refusing_for_now_is_retried_with_backoff_then_marked_failed(app, smtp):
