@@ -6,6 +6,7 @@ a crash between the relay's acceptance and our record, the SSRF guard, notificat
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -225,6 +226,41 @@ def test_a_crash_after_the_relay_accepted_resends_once_with_the_same_message_id(
         message_id = delivery.message_id
         assert outbox.deliver(lapsed + timedelta(days=1)).tried == 0  # never a third time
     assert [m["Message-ID"] for m in smtp.mailbox.messages] == [message_id, message_id]
+
+
+def test_a_claim_takes_the_oldest_due_up_to_its_limit(app):
+    now = utcnow()
+    with app.app_context():
+        ids = [queue_email(next_at=now - timedelta(minutes=n)) for n in range(8)]
+        later = queue_email(next_at=now + timedelta(minutes=1))
+        assert outbox.claim(now, 3) == sorted(ids[-3:])  # the three waiting longest
+        assert outbox.claim(now, 10) == sorted(ids[:-3])
+        assert outbox.claim(now, 10) == []
+        assert row(later).state == "queued"
+
+
+def test_two_senders_at_once_send_each_message_once(app, smtp, monkeypatch):
+    with app.app_context():
+        ids = [queue_email() for _ in range(60)]
+    monkeypatch.setattr(outbox, "BATCH", 5)  # many small claims, so the two interleave
+    totals = []
+
+    def send() -> None:
+        with app.app_context():
+            totals.append(outbox.deliver().sent)
+            db.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(totals) == 60 and len(totals) == 2
+    with app.app_context():
+        assert {row(i).state for i in ids} == {"sent"}
+        assert {row(i).tries for i in ids} == {1}
+    message_ids = [m["Message-ID"] for m in smtp.mailbox.messages]
+    assert len(message_ids) == len(set(message_ids)) == 60
 
 
 def test_without_a_mail_server_notifications_are_off_and_nothing_is_lost(app, smtp, admin):

@@ -70,20 +70,23 @@ def due(now: datetime):
 
 
 def claim(now: datetime, limit: int) -> list[int]:
-    """Mark up to `limit` due rows `sending` (a try each) and commit; their ids, oldest first.
+    """Mark up to `limit` due rows, the longest waiting, `sending` (a try each) and commit;
+    their ids, in order.
     A lapsed claim is noted in `last_error`, so the page shows the message went out twice."""
-    pick = (select(Delivery.id).where(due(now)).order_by(Delivery.next_at, Delivery.id)
-            .limit(limit).with_for_update(skip_locked=True))
+    # A CTE, evaluated once: PostgreSQL may run a plain IN (subquery) again for each row it
+    # updates, each run locking the next `limit` rows, and so claim the whole queue.
+    picked = (select(Delivery.id).where(due(now)).order_by(Delivery.next_at, Delivery.id)
+              .limit(limit).with_for_update(skip_locked=True).cte("picked"))
     lease = now + timedelta(seconds=int(current_app.config["NOTIFY_CLAIM_SECONDS"]))
     claimed = db.session.execute(
-        update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()), due(now))
+        update(Delivery).where(Delivery.id.in_(select(picked.c.id)), due(now))
         .values(state="sending", tries=Delivery.tries + 1, next_at=lease,
                 last_error=func.coalesce(
                     case((Delivery.state == "sending", INTERRUPTED)), Delivery.last_error))
-        .returning(Delivery.id, Delivery.next_at)
-        .execution_options(synchronize_session=False)).all()
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)).scalars().all()
     db.session.commit()
-    return [row.id for row in sorted(claimed, key=lambda row: (row.next_at, row.id))]
+    return sorted(claimed)
 
 
 def outcome(delivery: Delivery, error: SendError | None, now: datetime) -> dict:
@@ -143,8 +146,11 @@ def deliver(now: datetime | None = None, limit: int | None = None) -> Counts:
                 if len(outcomes) == RECORD_EVERY:
                     record(outcomes)
             record(outcomes)
-    finally:
+    except BaseException:
+        db.session.rollback()
         record(outcomes)  # what went out before an unexpected error is recorded still
+        raise
+    finally:
         for channel in senders.values():
             channel.close()
     return counts
