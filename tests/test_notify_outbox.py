@@ -192,6 +192,17 @@ def test_a_mailbox_refused_for_good_fails_at_once(app, smtp):
         assert delivery.last_error.startswith("SMTP 550")
 
 
+def test_a_malformed_message_fails_alone_and_injects_no_header(app, smtp):
+    with app.app_context():
+        injected = queue_email(subject="Chào\r\nBcc: ke-gian@example.com")
+        good = queue_email()
+        counts = outbox.deliver()
+        assert (counts.sent, counts.failed) == (1, 1)
+        assert row(injected).state == "failed" and "malformed" in row(injected).last_error
+        assert row(good).state == "sent"
+    assert [e.rcpt_tos for e in smtp.mailbox.envelopes] == [["producer@example.vn"]]
+
+
 def test_a_relay_that_is_down_is_retried_and_then_gets_everything(app):
     port = free_port()  # nothing listens there yet
     app.config["MAIL_PORT"] = port
@@ -283,11 +294,16 @@ def test_without_a_mail_server_notifications_are_off_and_nothing_is_lost(app, sm
 def test_ocop_notify_send_sends_what_is_due_and_says_how_much(app, smtp):
     with app.app_context():
         queue_email()
+        queue_email()
         queue_email(next_at=utcnow() + timedelta(hours=1))  # not due yet
-    result = app.test_cli_runner().invoke(args=["ocop", "notify", "send"])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ocop", "notify", "send", "--limit", "1"])
     assert result.exit_code == 0, result.output
     assert "Đã gửi 1 tin; 0 tin sẽ gửi lại sau; 0 tin thất bại." in result.output
     assert len(smtp.mailbox.envelopes) == 1
+    result = runner.invoke(args=["ocop", "notify", "send"])
+    assert "Đã gửi 1 tin; 0 tin sẽ gửi lại sau; 0 tin thất bại." in result.output
+    assert len(smtp.mailbox.envelopes) == 2
 
 
 def test_dispatch_without_redis_sends_on_a_thread(app, smtp):

@@ -88,7 +88,10 @@ class Sender:
             raise self.down
         if not self.sender:
             raise SendError("OCOP_MAIL_DEFAULT_SENDER is not set", retry=True)
-        message = build(delivery, self.sender)
+        try:
+            message = build(delivery, self.sender)
+        except (KeyError, TypeError, ValueError) as exc:  # no text, a header with a line break
+            raise SendError(f"malformed message: {exc!r}", retry=False) from None
         reused = self.smtp is not None
         try:
             self.deliver(message)
