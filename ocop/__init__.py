@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .listings.views import bp as listings
     from .lookup.views import bp as lookup
     from .marketplaces.views import bp as marketplaces
+    from .notify.outbox_views import bp as outbox
     from .notify.views import bp as notify
     from .producers.views import bp as producers
     from .products.views import bp as products
@@ -89,7 +90,8 @@ def register_blueprints(app: Flask) -> None:
     from .workbook.views import bp as workbook
 
     for bp in (auth, home, products, producers, listings, attestations, marketplaces, users,
-               workbook, history, checks, lookup, api, dashboard, shops, account, notify):
+               workbook, history, checks, lookup, api, dashboard, shops, account, notify,
+               outbox):
         app.register_blueprint(bp)
 
 
@@ -121,6 +123,7 @@ def register_templating(app: Flask) -> None:
         LISTING_STATUSES=models.LISTING_STATUSES,
         FETCH_LABELS=models.FETCH_LABELS,
         SHOP_STATES=models.SHOP_STATES,
+        CHANNELS=models.CHANNELS,
         ROLES=models.ROLES,
         SIGN_IN_OUTCOMES=models.SIGN_IN_OUTCOMES,
         RUN_SCOPES=models.RUN_SCOPES,

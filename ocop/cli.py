@@ -19,6 +19,7 @@ from .models import ROLES, Marketplace, MarketplaceHost, Producer, Product, User
 from .notify.cli import notify_group
 
 ocop_group = AppGroup("ocop", help="Registry of OCOP products and their marketplace listings.")
+ocop_group.add_command(notify_group)
 
 
 @ocop_group.command("init")

@@ -90,6 +90,20 @@ def defaults(instance_path: str) -> dict:
         "SHOP_CONNECT_SECONDS": 900,  # how long a seller may take to authorize a shop
         "SHOP_REFRESH_MINUTES": 90,  # access tokens lapsing sooner are refreshed (hourly cron)
         "SHOP_LAPSE_DAYS": 7,  # an authorization lapsing sooner is flagged "sắp hết hạn"
+        # Notifications (ocop.notify): without MAIL_SERVER they are off; the app runs and
+        # says so. Flask-Mail's names under our prefix.
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,  # STARTTLS after connecting (port 587)
+        "MAIL_USE_SSL": False,  # TLS from the first byte (port 465)
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_DEFAULT_SENDER": "",  # the From address, e.g. "OCOP Lào Cai <ocop@example.vn>"
+        "NOTIFY_TIMEOUT": 10.0,  # seconds an SMTP relay or a webhook receiver may take
+        "NOTIFY_TRIES": 5,  # a message still not sent after this many tries is marked failed
+        "NOTIFY_BACKOFF": 60,  # seconds; the wait after try n is this times 2**n
+        # A message claimed for sending this long ago was left by a stopped sender: sent again.
+        "NOTIFY_CLAIM_SECONDS": 900,
         **{f"{slug}_{name}": value for slug, base in PLATFORM_BASES.items()
            for name, value in (("PARTNER_ID", ""), ("PARTNER_KEY", ""), ("API_BASE", base),
                                ("AUTH_BASE", ""), ("ENABLED", False))},

@@ -1,4 +1,4 @@
-"""`ocop notify …`: notifications from the command line."""
+"""`ocop notify …`: notifications from the command line (cron runs `ocop notify send` daily)."""
 
 import json
 
@@ -10,7 +10,26 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import User, utcnow
 
-notify_group = AppGroup("notify", help="Notifications: what is due, to whom.")
+notify_group = AppGroup("notify", help="Notifications: what is due, to whom, and sending it.")
+
+
+@notify_group.command("send")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many messages.")
+def send_command(limit: int | None) -> None:
+    """Queue what is due (digests of finished days and months too), then send it; say how many
+    went, wait or failed."""
+    from . import outbox, queue  # the channels load only for the command that sends
+
+    queued = queue.queue_due(utcnow())
+    db.session.commit()
+    click.echo(_("Đã xếp %(count)d tin vào hàng đợi.", count=queued))
+    if not outbox.enabled():
+        click.echo(_("Thông báo đang tắt: chưa đặt OCOP_MAIL_SERVER. Tin nhắn vẫn nằm trong "
+                     "hàng đợi, không mất tin nào."))
+        return
+    counts = outbox.deliver(limit=limit)
+    click.echo(_("Đã gửi %(sent)d tin; %(retrying)d tin sẽ gửi lại sau; %(failed)d tin thất bại.",
+                 sent=counts.sent, retrying=counts.retrying, failed=counts.failed))
 
 
 @notify_group.command("preview")
