@@ -26,10 +26,11 @@ from ..shops import vault
 MAX_LENGTH = 2000  # Webhook.url
 
 
-def guard() -> Guard:
-    """The SSRF guard as the checker builds it from the app's settings: private addresses
-    are barred unless OCOP_SCRAPER_ALLOWED_NETWORKS or _ENDPOINTS open them (tests, the demo)."""
-    config = current_app.config
+def guard(config=None) -> Guard:
+    """The SSRF guard as the checker builds it from the app's settings (`config`, else the
+    current app's): private addresses are barred unless OCOP_SCRAPER_ALLOWED_NETWORKS or
+    _ENDPOINTS open them (tests, the demo). Entering a webhook and sending to it use it both."""
+    config = config if config is not None else current_app.config
     resolver = config.get("SCRAPER_RESOLVER")
     return Guard(allowed_networks(config["SCRAPER_ALLOWED_NETWORKS"]),
                  resolver if callable(resolver) else None,

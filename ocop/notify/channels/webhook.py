@@ -29,13 +29,14 @@ from urllib.parse import urlsplit
 from urllib3 import Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from scrapers.guard import Guard, pool_manager
+from scrapers.guard import pool_manager
 from scrapers.model import FetchError
 
-from ...config import VERSION, allowed_endpoints, allowed_networks
+from ...config import VERSION
 from ...extensions import db
 from ...models import Delivery, Webhook
 from ...shops import vault
+from .. import webhooks
 from . import SendError
 
 RETRYABLE = {408, 429}
@@ -71,11 +72,7 @@ class Sender:
     """POSTs a batch of webhook messages through one guarded connection pool."""
 
     def __init__(self, config):
-        resolver = config.get("SCRAPER_RESOLVER")
-        guard = Guard(allowed_networks(config["SCRAPER_ALLOWED_NETWORKS"]),
-                      resolver if callable(resolver) else None,
-                      allowed_endpoints(config["SCRAPER_ALLOWED_ENDPOINTS"]))
-        self.pool = pool_manager(guard, 4)
+        self.pool = pool_manager(webhooks.guard(config), 4)
         seconds = float(config["NOTIFY_TIMEOUT"])
         self.timeout = Timeout(connect=seconds, read=seconds)
         self.user_agent = f"OCOPListingTracker/{VERSION} (webhook)"
