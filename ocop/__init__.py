@@ -95,8 +95,10 @@ def register_subscribers(app: Flask) -> None:
     """What happens after the checks announce something, so they need not know who cares."""
     from .checks.signals import run_finished
     from .dashboard import months
+    from .notify import events
 
     run_finished.connect(months.close_after_run, app)
+    run_finished.connect(events.after_run, app)  # after: it records the months just closed
 
 
 def register_templating(app: Flask) -> None:
