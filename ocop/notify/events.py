@@ -21,7 +21,8 @@ check, in time; none before its first):
   province's month it was started in), the listing's check was blocked or unreachable; nothing
   else saw it this month before that check (every check since the month began was blocked or
   unreachable); and last month a monthly run found it blocked or unreachable and no check of
-  any run saw it. Keyed by the month: once per listing and month, whatever the nights retry.
+  any run saw it (any other verdict, unknown included, reached the listing). Keyed by the
+  month: once per listing and month, whatever the nights retry.
 - `run_failed`: the run ended failed; `marketplace_degraded`: each marketplace the run's
   breaker found degraded.
 - `month_closed`: each closed month (`MonthClose`), once; recorded after a run (which closes
@@ -38,7 +39,7 @@ check, in time; none before its first):
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -116,10 +117,8 @@ def listing_changes(run: CheckRun) -> list[dict]:
     check = aliased(Check)
     earlier = aliased(Check)
     before = (select(earlier.status_after)
-              .where(earlier.listing_id == check.listing_id,
-                     or_(earlier.at < check.at, and_(earlier.at == check.at,
-                                                     earlier.id < check.id)))
-              .order_by(earlier.at.desc(), earlier.id.desc()).limit(1)
+              .where(earlier.listing_id == check.listing_id, earlier.at < check.at)
+              .order_by(earlier.at.desc()).limit(1)  # one step back along ix_checks_listing_at
               .correlate(check).scalar_subquery())
     back_after_unseen = check.listing_id.in_(awaiting_back())
     rows = db.session.execute(
