@@ -93,6 +93,7 @@ def test_a_confirmed_removal_is_one_event_with_what_a_message_needs(app, item):
         assert event.key.startswith(f"listing_removed:{item}:")
         assert event.data["product_code"] == "LC-001"
         assert event.data["product_name"] == "Chè Bát tiên Hướng Tâm"
+        assert event.data["producer_name"] == "HTX Chè Hướng Tâm"
         assert event.data["marketplace"] == "Tiki"
         assert event.data["url"] == listing.canonical_url
         assert (event.data["status_before"], event.data["status"]) == ("active", "removed")
@@ -212,6 +213,16 @@ def test_unseen_not_when_last_month_had_no_monthly_run(app, item):
         assert kinds() == []
 
 
+def run_all(app) -> CheckRun:
+    """A real run over every listing, ended as the app ends it (its signal included)."""
+    with app.app_context():
+        run, _ = runner.start("all", None, origin="test")
+        run = runner.execute(run.id)
+        db.session.refresh(run)
+        db.session.expunge(run)
+        return run
+
+
 def test_a_real_run_records_its_changes_once_and_a_rerun_adds_nothing(app, shop):
     ids = add_listings(app, shop, [LIVE], [LIVE], [LIVE], [BLOCKED])
     live, sold_out, gone, blocked = ids
@@ -234,16 +245,6 @@ def test_a_real_run_records_its_changes_once_and_a_rerun_adds_nothing(app, shop)
     with app.app_context():
         assert len(recorded()) == 2
         assert db.session.get(Listing, live).status == "active"
-
-
-def run_all(app) -> CheckRun:
-    """A real run over every listing, ended as the app ends it (its signal included)."""
-    with app.app_context():
-        run, _ = runner.start("all", None, origin="test")
-        run = runner.execute(run.id)
-        db.session.refresh(run)
-        db.session.expunge(run)
-        return run
 
 
 def test_a_degraded_marketplace_and_a_failed_run_are_events(app, shop):
@@ -310,6 +311,7 @@ def test_certificates_warn_once_per_window_and_again_when_renewed(app):
         assert warned == {("certificate_30", "C-10", 10), ("certificate_30", "C-30", 30),
                           ("certificate_90", "C-31", 31), ("certificate_90", "C-60", 60)}
         assert all(e.producer_id == producer.id and e.product_id for e in recorded())
+        assert {e.data["producer_name"] for e in recorded()} == {"HTX Sơn Hòa"}
         assert events.find_due(now) == 0
         # Thirty days later C-60 and C-31 enter their last 30 days, C-120 its last 90.
         assert events.find_due(now + timedelta(days=30)) == 3
@@ -345,6 +347,7 @@ def test_an_expired_product_on_sale_is_one_event_per_listing(app):
         assert (event.kind, event.listing_id, event.product_id) == (
             "expired_on_sale", on_sale.id, expired.id)
         assert event.data["expires_on"] == expired.expires_on.isoformat()
+        assert (event.data["producer_name"], event.data["marketplace"]) == ("HTX Sơn Hòa", "Tiki")
         assert events.find_due(now + timedelta(days=1)) == 0
 
 
@@ -378,3 +381,4 @@ def test_proposals_approved_or_refused_are_events_for_the_producer(producer_clie
                         ("proposal_approved", voso, producer.id, None)]
         assert recorded()[0].data["marketplace"] == "Voso"
         assert recorded()[0].data["product_code"] == "LC-002"
+        assert recorded()[0].data["producer_name"] == "HTX Chè Hướng Tâm"

@@ -52,6 +52,7 @@ from ..models import (
     Listing,
     Marketplace,
     MonthClose,
+    Producer,
     Product,
     utcnow,
 )
@@ -100,7 +101,8 @@ def record_run(run: CheckRun) -> int:
 # What a message says of a listing, read beside each check.
 _LISTING_COLUMNS = (Listing.id.label("listing_id"), Listing.canonical_url, Listing.product_id,
                     Product.code, Product.name, Product.producer_id,
-                    Marketplace.name.label("marketplace"), Marketplace.slug)
+                    Producer.name.label("producer"), Marketplace.name.label("marketplace"),
+                    Marketplace.slug)
 
 
 def listing_data(row, **more) -> dict:
@@ -108,24 +110,27 @@ def listing_data(row, **more) -> dict:
     return {"producer_id": row.producer_id, "product_id": row.product_id,
             "listing_id": row.listing_id,
             "data": {"product_code": row.code, "product_name": row.name,
-                     "marketplace": row.marketplace, "marketplace_slug": row.slug,
-                     "url": row.canonical_url, **more}}
+                     "producer_name": row.producer, "marketplace": row.marketplace,
+                     "marketplace_slug": row.slug, "url": row.canonical_url, **more}}
 
 
 def listing_changes(run: CheckRun) -> list[dict]:
     """`listing_removed`, `listing_out_of_stock` and `listing_back` of the run's checks."""
     check = aliased(Check)
     earlier = aliased(Check)
+    # Two checks of a listing never share a moment (a confirmation comes after its first
+    # look), so the previous one is one step back along ix_checks_listing_at.
     before = (select(earlier.status_after)
               .where(earlier.listing_id == check.listing_id, earlier.at < check.at)
-              .order_by(earlier.at.desc()).limit(1)  # one step back along ix_checks_listing_at
+              .order_by(earlier.at.desc()).limit(1)
               .correlate(check).scalar_subquery())
     back_after_unseen = check.listing_id.in_(awaiting_back())
     rows = db.session.execute(
         select(check.id.label("check_id"), check.at, check.phase, check.verdict, check.rule,
                check.status_after, before.label("before"), back_after_unseen.label("unseen"),
                *_LISTING_COLUMNS)
-        .join(Listing, Listing.id == check.listing_id).join(Product).join(Marketplace)
+        .join(Listing, Listing.id == check.listing_id).join(Product).join(Producer)
+        .join(Marketplace)
         .where(check.run_id == run.id,
                check.status_after.in_(("removed", "out_of_stock", "active")),
                check.verdict == check.status_after,  # this check saw it so, not an earlier one
@@ -191,7 +196,8 @@ def unseen(run: CheckRun) -> list[dict]:
     rows = db.session.execute(
         select(check.id.label("check_id"), check.at, check.verdict, check.rule,
                *_LISTING_COLUMNS)
-        .join(Listing, Listing.id == check.listing_id).join(Product).join(Marketplace)
+        .join(Listing, Listing.id == check.listing_id).join(Product).join(Producer)
+        .join(Marketplace)
         .where(check.run_id == run.id, check.phase == 1, check.verdict.in_(UNSEEN),
                ~seen(this_month, check.at), unseen_last_month,
                ~seen(last_month, this_month)))
@@ -252,7 +258,8 @@ def find_due(now: datetime | None = None) -> int:
 def product_data(product, today: date) -> dict:
     """What a message says of a product and its certificate."""
     return {"product_code": product.code, "product_name": product.name,
-            "decision_no": product.decision_no, "expires_on": product.expires_on.isoformat(),
+            "producer_name": product.producer, "decision_no": product.decision_no,
+            "expires_on": product.expires_on.isoformat(),
             "days_left": (product.expires_on - today).days, "today": today.isoformat()}
 
 
@@ -263,7 +270,8 @@ def certificates(today: date) -> list[dict]:
     for kind, start, end in WARNINGS:
         products = db.session.execute(
             select(Product.id, Product.code, Product.name, Product.producer_id,
-                   Product.decision_no, Product.expires_on)
+                   Producer.name.label("producer"), Product.decision_no, Product.expires_on)
+            .join(Producer)
             .where(~Product.withdrawn,
                    Product.expires_on.between(today + timedelta(days=start),
                                               today + timedelta(days=end))))
@@ -278,7 +286,7 @@ def expired_on_sale(today: date) -> list[dict]:
     expired (not withdrawn)."""
     rows = db.session.execute(
         select(*_LISTING_COLUMNS, Product.decision_no, Product.expires_on, Listing.verified_at)
-        .select_from(Listing).join(Product).join(Marketplace)
+        .select_from(Listing).join(Product).join(Producer).join(Marketplace)
         .where(Listing.approved, Listing.status == "active", ~Product.withdrawn,
                Product.expires_on < today))
     return [{"kind": "expired_on_sale",
@@ -301,6 +309,7 @@ def proposal_decided(listing: Listing, kind: str) -> None:
             "product_id": listing.product_id, "listing_id": listing.id,
             "data": {"product_code": listing.product.code,
                      "product_name": listing.product.name,
+                     "producer_name": listing.product.producer.name,
                      "marketplace": listing.marketplace.name,
                      "marketplace_slug": listing.marketplace.slug,
                      "url": listing.canonical_url, "reason": listing.refusal if refused else None,
