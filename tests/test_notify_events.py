@@ -205,6 +205,15 @@ def test_unseen_not_when_seen_earlier_this_month(app, item):
         assert kinds() == []
 
 
+def test_unseen_not_once_confirmed_removed(app, item):
+    with app.app_context():
+        listing = db.session.get(Listing, item)
+        seen(listing, "removed", "removed", when=at(2, 3))
+        seen(listing, "blocked", when=at(1, 2))
+        seen(listing, "unreachable", when=at(0, 2))
+        assert kinds() == [("listing_removed", item)]
+
+
 def test_unseen_not_when_last_month_had_no_monthly_run(app, item):
     with app.app_context():
         listing = db.session.get(Listing, item)

@@ -21,8 +21,9 @@ check, in time; none before its first):
   province's month it was started in), the listing's check was blocked or unreachable; nothing
   else saw it this month before that check (every check since the month began was blocked or
   unreachable); and last month a monthly run found it blocked or unreachable and no check of
-  any run saw it (any other verdict, unknown included, reached the listing). Keyed by the
-  month: once per listing and month, whatever the nights retry.
+  any run saw it (any other verdict, unknown included, reached the listing); and it is not
+  confirmed removed (that was told already). Keyed by the month: once per listing and month,
+  whatever the nights retry.
 - `run_failed`: the run ended failed; `marketplace_degraded`: each marketplace the run's
   breaker found degraded.
 - `month_closed`: each closed month (`MonthClose`), once; recorded after a run (which closes
@@ -70,8 +71,8 @@ def insert_once():
 
 
 def store(rows: list[dict]) -> int:
-    """Insert the events `rows` in one statement, skipping keys already recorded; how many
-    were new. The caller commits."""
+    """Insert the events `rows` in one INSERT (sent in batches of rows), skipping keys already
+    recorded; how many were new. The caller commits."""
     if not rows:
         return 0
     now = utcnow()
@@ -199,6 +200,7 @@ def unseen(run: CheckRun) -> list[dict]:
         .join(Listing, Listing.id == check.listing_id).join(Product).join(Producer)
         .join(Marketplace)
         .where(check.run_id == run.id, check.phase == 1, check.verdict.in_(UNSEEN),
+               check.status_after.is_distinct_from("removed"),  # told already, and gone
                ~seen(this_month, check.at), unseen_last_month,
                ~seen(last_month, this_month)))
     month = local_date(this_month).strftime("%Y-%m")
