@@ -269,6 +269,7 @@ def test_a_degraded_marketplace_and_a_failed_run_are_events(app, shop):
             "marketplace_degraded", f"marketplace_degraded:{degraded.id}:cho-thu", degraded.id,
             None)
         assert (event.data["marketplace"], event.data["scope"]) == ("Chợ thử", "all")
+        assert event.data["run_paused"] == degraded.paused >= 1
         run, _ = runner.start("listing", 1, origin="test")
         runner.fail(run.id, RuntimeError("đĩa đầy"))
         runner.fail(run.id, RuntimeError("đĩa đầy"))  # announced twice: recorded once

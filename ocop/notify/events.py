@@ -229,7 +229,8 @@ def run_trouble(run: CheckRun) -> list[dict]:
         events.append({"kind": "marketplace_degraded",
                        "key": f"marketplace_degraded:{run.id}:{slug}", "run_id": run.id,
                        "data": {**about, "marketplace_slug": slug,
-                                "marketplace": names.get(slug, slug), "paused": run.paused}})
+                                "marketplace": names.get(slug, slug),
+                                "run_paused": run.paused}})  # skipped, all marketplaces
     return events
 
 
