@@ -91,11 +91,11 @@ def test_a_confirmed_removal_is_one_event_with_what_a_message_needs(app, item):
         assert event.product_id == listing.product_id
         assert event.producer_id == listing.product.producer_id
         assert event.key.startswith(f"listing_removed:{item}:")
-        assert event.data["product_code"] == "LC-001"
-        assert event.data["product_name"] == "Chè Bát tiên Hướng Tâm"
+        assert event.data["code"] == "LC-001"
+        assert event.data["product"] == "Chè Bát tiên Hướng Tâm"
         assert event.data["producer_name"] == "HTX Chè Hướng Tâm"
         assert event.data["marketplace"] == "Tiki"
-        assert event.data["url"] == listing.canonical_url
+        assert event.data["listing"] == listing.canonical_url
         assert (event.data["status_before"], event.data["status"]) == ("active", "removed")
         assert (event.data["phase"], event.data["verdict"]) == (2, "removed")
         assert event.data["checked_on"] == local_date(at(0, 2)).isoformat()
@@ -275,7 +275,7 @@ def test_a_degraded_marketplace_and_a_failed_run_are_events(app, shop):
         runner.fail(run.id, RuntimeError("đĩa đầy"))  # announced twice: recorded once
         failed = recorded("run_failed")
         assert [(e.key, e.run_id) for e in failed] == [(f"run_failed:{run.id}", run.id)]
-        assert failed[0].data["error"] == "RuntimeError: đĩa đầy"
+        assert failed[0].data["note"] == "RuntimeError: đĩa đầy"
 
 
 def test_a_closed_month_is_one_event_after_the_run_that_closed_it(app, item):
@@ -317,7 +317,7 @@ def test_certificates_warn_once_per_window_and_again_when_renewed(app):
                          expires_on=today + timedelta(days=days), withdrawn=withdrawn)
         db.session.commit()
         assert events.find_due(now) == 4
-        warned = {(e.kind, e.data["product_code"], e.data["days_left"]) for e in recorded()}
+        warned = {(e.kind, e.data["code"], e.data["days_left"]) for e in recorded()}
         assert warned == {("certificate_30", "C-10", 10), ("certificate_30", "C-30", 30),
                           ("certificate_90", "C-31", 31), ("certificate_90", "C-60", 60)}
         assert all(e.producer_id == producer.id and e.product_id for e in recorded())
@@ -325,7 +325,7 @@ def test_certificates_warn_once_per_window_and_again_when_renewed(app):
         assert events.find_due(now) == 0
         # Thirty days later C-60 and C-31 enter their last 30 days, C-120 its last 90.
         assert events.find_due(now + timedelta(days=30)) == 3
-        assert {(e.kind, e.data["product_code"]) for e in recorded()[-3:]} == {
+        assert {(e.kind, e.data["code"]) for e in recorded()[-3:]} == {
             ("certificate_30", "C-60"), ("certificate_30", "C-31"), ("certificate_90", "C-120")}
         # C-10 is renewed and later comes due again: it warns again.
         renewed = db.session.scalar(select(Product).filter_by(code="C-10"))
@@ -385,10 +385,10 @@ def test_proposals_approved_or_refused_are_events_for_the_producer(producer_clie
     officer.post(f"/listings/{voso}/approve")  # already approved: nothing new
     with app.app_context():
         producer = producer_named("HTX Chè Hướng Tâm")
-        rows = [(e.kind, e.listing_id, e.producer_id, e.data.get("reason")) for e in recorded()]
+        rows = [(e.kind, e.listing_id, e.producer_id, e.data.get("note")) for e in recorded()]
         assert rows == [("proposal_refused", voso, producer.id, "Sai sản phẩm <b>"),
                         ("proposal_approved", tiki, producer.id, None),
                         ("proposal_approved", voso, producer.id, None)]
         assert recorded()[0].data["marketplace"] == "Voso"
-        assert recorded()[0].data["product_code"] == "LC-002"
+        assert recorded()[0].data["code"] == "LC-002"
         assert recorded()[0].data["producer_name"] == "HTX Chè Hướng Tâm"

@@ -3,7 +3,10 @@
 Every event has a key naming what it is about and what found it, and rows are inserted with
 "insert, do nothing on conflict" on that key: a rerun, a retry, a resumed run or a second call
 finds the same events and adds nothing. Each is found by one set-based query (never one per
-listing) and keeps in `data` what a message will say of it, as it was then.
+listing) and keeps in `data` what a message will say of it, as it was then: `product` (its
+name), `code`, `producer_name`, `listing` (its address), `marketplace`, `note` (a refusal's
+reason, a failed run's error), `month` ("YYYY-MM"), and per kind the verdict, the statuses
+before and after, the dates.
 
 The rules, per kind (a listing's status *before* a check is the `status_after` of its previous
 check, in time; none before its first):
@@ -110,9 +113,9 @@ def listing_data(row, **more) -> dict:
     """The event's columns and `data` for a row of _LISTING_COLUMNS (and a check's)."""
     return {"producer_id": row.producer_id, "product_id": row.product_id,
             "listing_id": row.listing_id,
-            "data": {"product_code": row.code, "product_name": row.name,
+            "data": {"code": row.code, "product": row.name,
                      "producer_name": row.producer, "marketplace": row.marketplace,
-                     "marketplace_slug": row.slug, "url": row.canonical_url, **more}}
+                     "marketplace_slug": row.slug, "listing": row.canonical_url, **more}}
 
 
 def listing_changes(run: CheckRun) -> list[dict]:
@@ -222,7 +225,7 @@ def run_trouble(run: CheckRun) -> list[dict]:
     events = []
     if run.state == "failed":
         events.append({"kind": "run_failed", "key": f"run_failed:{run.id}", "run_id": run.id,
-                       "data": {**about, "error": run.error}})
+                       "data": {**about, "note": run.error}})
     names = dict(db.session.execute(select(Marketplace.slug, Marketplace.name)
                                     .where(Marketplace.slug.in_(run.degraded or []))).all())
     for slug in run.degraded or []:
@@ -260,7 +263,7 @@ def find_due(now: datetime | None = None) -> int:
 
 def product_data(product, today: date) -> dict:
     """What a message says of a product and its certificate."""
-    return {"product_code": product.code, "product_name": product.name,
+    return {"code": product.code, "product": product.name,
             "producer_name": product.producer, "decision_no": product.decision_no,
             "expires_on": product.expires_on.isoformat(),
             "days_left": (product.expires_on - today).days, "today": today.isoformat()}
@@ -310,11 +313,11 @@ def proposal_decided(listing: Listing, kind: str) -> None:
     key = f"{kind}:{listing.id}" + (f":{decided_at.isoformat()}" if refused else "")
     store([{"kind": kind, "key": key, "producer_id": listing.product.producer_id,
             "product_id": listing.product_id, "listing_id": listing.id,
-            "data": {"product_code": listing.product.code,
-                     "product_name": listing.product.name,
+            "data": {"code": listing.product.code,
+                     "product": listing.product.name,
                      "producer_name": listing.product.producer.name,
                      "marketplace": listing.marketplace.name,
                      "marketplace_slug": listing.marketplace.slug,
-                     "url": listing.canonical_url, "reason": listing.refusal if refused else None,
+                     "listing": listing.canonical_url, "note": listing.refusal if refused else None,
                      "decided_at": decided_at.isoformat(),
                      "decided_on": local_date(decided_at).isoformat()}}])
