@@ -98,9 +98,19 @@ def register_blueprints(app: Flask) -> None:
 def register_subscribers(app: Flask) -> None:
     """What happens after the checks announce something, so they need not know who cares."""
     from .checks.signals import run_finished
-    from .dashboard import months
 
-    run_finished.connect(months.close_after_run, app)
+    run_finished.connect(after_run, app)
+
+
+def after_run(sender: Flask, run) -> None:
+    """A run's end, in this order: the months it ended close, their events and the run's are
+    recorded, then queued and sent. One receiver calls them all because blinker calls
+    receivers in no set order."""
+    from .dashboard import months
+    from .notify import events, queue
+
+    for step in (months.close_after_run, events.after_run, queue.after_run):
+        step(sender, run)
 
 
 def register_templating(app: Flask) -> None:

@@ -202,13 +202,14 @@ def mark_done(run: CheckRun, at: datetime) -> None:
 
 
 def fail(run_id: int, exc: BaseException) -> None:
-    """Record why a run stopped; a Ctrl-C leaves it to be resumed instead."""
+    """Record why a run stopped and announce it; a Ctrl-C leaves it to be resumed instead."""
     db.session.rollback()
     if isinstance(exc, KeyboardInterrupt):
         return
     db.session.execute(update(CheckRun).where(CheckRun.id == run_id).values(
         state="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=utcnow()))
     db.session.commit()
+    run_finished.send(current_app._get_current_object(), run=db.session.get(CheckRun, run_id))
 
 
 def confirm_after() -> timedelta:

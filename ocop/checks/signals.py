@@ -4,5 +4,6 @@
 from blinker import Namespace
 
 signals = Namespace()
-# Sent with the app as sender and `run=` the CheckRun, once a run is done and committed.
+# Sent with the app as sender and `run=` the CheckRun, once a run is done or failed and
+# committed (a subscriber must not raise: the run has ended either way).
 run_finished = signals.signal("run-finished")

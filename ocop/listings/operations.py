@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Listing, Marketplace, Product, User, utcnow
+from ..notify import events
 from .resolve import ListingUrlError, Resolver, duplicate_message, existing_listing
 
 
@@ -37,7 +38,9 @@ def add_listing(product: Product, url: str, user: User,
 
 def approve_listing(listing: Listing) -> None:
     """An officer accepts a producer's proposed listing (one refused earlier included)."""
-    listing.approved = True
+    if not listing.approved:
+        listing.approved = True
+        events.proposal_decided(listing, "proposal_approved")
     listing.refusal = listing.refused_at = None
     db.session.commit()
 
@@ -52,6 +55,7 @@ def refuse_listing(listing: Listing, reason: str | None) -> None:
         raise Invalid.one("reason", _("Gian hàng này đã được duyệt; muốn bỏ thì hãy gỡ nó."))
     listing.refusal = reason
     listing.refused_at = utcnow()
+    events.proposal_decided(listing, "proposal_refused")
     db.session.commit()
 
 

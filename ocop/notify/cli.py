@@ -16,11 +16,14 @@ notify_group = AppGroup("notify", help="Notifications: what is due, to whom, and
 @notify_group.command("send")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many messages.")
 def send_command(limit: int | None) -> None:
-    """Queue what is due (digests of finished days and months too), then send it; say how many
-    went, wait or failed."""
-    from . import outbox, queue  # the channels load only for the command that sends
+    """Record the events no run produces (certificates expiring, expired products on sale,
+    closed months), queue what is due (digests of finished days and months too), then send
+    it; say how many went, wait or failed."""
+    from . import events, outbox, queue  # the channels load only for the command that sends
 
-    queued = queue.queue_due(utcnow())
+    now = utcnow()
+    events.find_due(now)
+    queued = queue.queue_due(now)
     db.session.commit()
     click.echo(_("Đã xếp %(count)d tin vào hàng đợi.", count=queued))
     if not outbox.enabled():

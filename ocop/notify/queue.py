@@ -27,14 +27,13 @@ from uuid import uuid4
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..localtime import local_date, stored, zone
-from ..models import Delivery, Event, Listing, Marketplace, Product, User
+from ..models import Delivery, Event, Listing, Marketplace, Product, User, utcnow
 from . import audience, compose, month
 from .audience import Channel, Recipient
+from .once import insert_new
 
 BATCH = 1000  # keys looked up, or rows inserted, per statement
 BATCH_BYTES = 4_000_000  # ...or fewer rows, when their mails are this long together
@@ -205,14 +204,6 @@ def rows(found: list[Pending], now: datetime) -> Iterator[dict]:
                    "next_at": now, "created_at": now}
 
 
-def insert(batch: list[dict]) -> int:
-    """Insert outbox rows, skipping any whose key is there already; how many were added."""
-    dialect = db.session.get_bind().dialect.name
-    statement = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect](
-        Delivery.__table__).on_conflict_do_nothing(index_elements=["key"])
-    return len(db.session.execute(statement.returning(Delivery.__table__.c.id), batch).all())
-
-
 def queue_due(now: datetime) -> int:
     """Write to the outbox every message due at `now` that is not there yet; how many were
     written. The caller commits."""
@@ -221,8 +212,24 @@ def queue_due(now: datetime) -> int:
         batch.append(row)
         size += len(row["body"].get("html", "")) + len(row["body"].get("text", ""))
         if len(batch) == BATCH or size > BATCH_BYTES:
-            added, batch, size = added + insert(batch), [], 0
-    return added + (insert(batch) if batch else 0)
+            added, batch, size = added + insert_new(Delivery, batch), [], 0
+    return added + (insert_new(Delivery, batch) if batch else 0)
+
+
+def after_run(_sender, run) -> None:
+    """Queue what a finished run's events made due and have it sent without making the run
+    wait (ocop.notify.outbox.dispatch). Connected after events.after_run; a failure here is
+    logged, and the next run or `ocop notify send` queues what is missing."""
+    from . import outbox
+
+    try:
+        queue_due(utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("queuing the notifications of run %s failed", run.id)
+        return
+    outbox.dispatch()
 
 
 def preview(user: User, now: datetime) -> list[dict]:
