@@ -102,7 +102,7 @@ def register_subscribers(app: Flask) -> None:
     run_finished.connect(after_run, app)
 
 
-def after_run(sender: Flask, run) -> None:
+def after_run(sender: Flask, **kwargs) -> None:
     """A run's end, in this order: the months it ended close, their events and the run's are
     recorded, then queued and sent. One receiver calls them all because blinker calls
     receivers in no set order."""
@@ -110,7 +110,7 @@ def after_run(sender: Flask, run) -> None:
     from .notify import events, queue
 
     for step in (months.close_after_run, events.after_run, queue.after_run):
-        step(sender, run)
+        step(sender, **kwargs)
 
 
 def register_templating(app: Flask) -> None:
