@@ -181,6 +181,15 @@ def catalogue(app):
 
 
 @pytest.fixture
+def smtp():
+    """A local SMTP relay (aiosmtpd) whose `mailbox` records what it accepts."""
+    from tests.mailbox import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
 def shop(app):
     """An imitation marketplace on 127.0.0.1, registered as "Chợ thử" (slug cho-thu)."""
     from tests.shop import Shop  # it builds on this module's helpers

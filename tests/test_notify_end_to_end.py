@@ -13,14 +13,7 @@ from ocop.extensions import db
 from ocop.models import Delivery, Event
 from ocop.notify import tokens
 
-from .mailbox import SmtpServer
 from .shop import FAST, GONE, LIVE, SOLD_OUT, add_listings
-
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -34,13 +34,6 @@ BACKOFF = 60
 
 
 @pytest.fixture
-def smtp():
-    """A local relay that records what it accepts."""
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
 def receiver():
     """A local webhook receiver; its address is let through the SSRF guard as one endpoint."""
     with HTTPServer(host="127.0.0.1", port=0) as server:

@@ -9,17 +9,10 @@ import pytest
 
 from ocop.models import utcnow
 
-from .mailbox import SmtpServer
 from .test_browser import browser, live_server, sign_in, sync_api, watch  # noqa: F401
 from .test_notify_outbox import TRIES, queue_email
 
 SHOTS = Path(os.environ.get("OCOP_SCREENSHOTS", "/tmp/ocop-screenshots"))
-
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
