@@ -1,7 +1,9 @@
 """Issue 13 end to end: real runs against an imitation marketplace, then what their end does by
 itself (months, events, the queue, the outbox sent on a thread) as a producer's mailbox on a
-real local SMTP relay sees it; a rerun and `ocop notify send` send nothing twice."""
+real local SMTP relay sees it; a rerun and `ocop notify send` send nothing twice; cron's
+`ocop check` sends before its process exits."""
 
+import subprocess
 import time
 
 import pytest
@@ -14,6 +16,7 @@ from ocop.models import Delivery, Event
 from ocop.notify import tokens
 
 from .shop import FAST, GONE, LIVE, SOLD_OUT, add_listings
+from .test_check_cli import environment, ocop
 
 
 @pytest.fixture
@@ -71,3 +74,15 @@ def test_a_run_tells_the_producer_by_itself_once(app, shop, smtp):
         assert set(db.session.scalars(select(Delivery.state))) == {"sent"}
         assert {e.kind for e in db.session.scalars(select(Event))} == {
             "listing_out_of_stock", "listing_removed"}
+
+
+def test_cron_s_ocop_check_sends_before_it_exits(app, shop, smtp, database_uri):
+    add_listings(app, shop, [LIVE, SOLD_OUT])  # on sale at the first look, sold out at the next
+    env = environment(database_uri, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                      MAIL_DEFAULT_SENDER="ocop@example.vn", PUBLIC_URL="https://ocop.example.vn")
+    for _ in range(2):
+        done = subprocess.run(ocop("check", "--all"), env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+    # The process has exited: what its run had to tell was sent, not cut off with it.
+    assert [m["To"] for m in smtp.mailbox.messages] == ["producer@example.vn"]

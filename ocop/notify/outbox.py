@@ -201,6 +201,8 @@ def in_background(app: Flask) -> threading.Thread:
             finally:
                 db.session.remove()
 
-    thread = threading.Thread(target=target, name="notify-deliver", daemon=True)
+    # Not a daemon: `ocop check` ends once its run is recorded, and waits for the sending
+    # instead of cutting it off mid-message.
+    thread = threading.Thread(target=target, name="notify-deliver")
     thread.start()
     return thread
