@@ -11,6 +11,7 @@ from ocop.extensions import db
 from ocop.localtime import day_end, local_date, month_end, month_of
 from ocop.models import Delivery, Event, Listing, User, Webhook, add_months, utcnow
 from ocop.notify import audience, compose, preferences, queue, tokens
+from ocop.notify.once import insert_new
 from ocop.notify.queue import preview, queue_due
 
 PUBLIC = "https://ocop.example.vn"
@@ -275,7 +276,7 @@ def test_two_queues_at_once_write_each_message_once(app, catalogue):
         now = utcnow()
         composed_twice = list(queue.rows(queue.pending(now), now))
         assert queue_due(now) == 1
-        assert queue.insert(composed_twice) == 0
+        assert insert_new(Delivery, composed_twice) == 0
         assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
 
 

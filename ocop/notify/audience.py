@@ -93,8 +93,3 @@ def recipients(user_ids: list[int] | None = None) -> list[Recipient]:
                                     user.language, user.created_at, channels,
                                     frequencies))
     return people
-
-
-def province_webhook() -> Webhook | None:
-    """The province-wide webhook, which hears every event at once, if an administrator set it."""
-    return db.session.scalar(select(Webhook).where(Webhook.scope == "province"))

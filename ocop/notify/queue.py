@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..localtime import local_date, stored, zone
 from ..models import Delivery, Event, Listing, Marketplace, Product, User, utcnow
-from . import audience, compose, month
+from . import audience, compose, month, webhooks
 from .audience import Channel, Recipient
 from .once import insert_new
 
@@ -97,7 +97,7 @@ def pending(now: datetime, user_ids: list[int] | None = None) -> list[Pending]:
     """Every message due at `now` (for `user_ids` only, without the province's webhook, when
     given), whether queued already or not."""
     people = audience.recipients(user_ids)
-    hook = audience.province_webhook() if user_ids is None else None
+    hook = webhooks.of_province() if user_ids is None else None
     earliest = now - audience.HORIZON
     closed = closings(earliest, now)
     since = min([earliest, *(stored(datetime.combine(m, time(), zone())) for m in closed)])
