@@ -367,8 +367,9 @@ def test_the_demo_producer_connects_the_sample_shop_and_its_api_answers(app, run
     done = producer.get(f"{returned.path}?{returned.query}", follow_redirects=True)
     assert "Đã kết nối gian hàng" in done.text
     connections = BeautifulSoup(done.text, "html.parser").find(id="shop-connections").text
-    # Shopee's token answer does not name the shop: it is shown by its id.
-    assert "Gian hàng mã 880001" in connections and "Đã kết nối" in connections
+    # Named as the sample platform's get_shop_info has it, with its id.
+    assert f"{sample_platforms.SHOP_NAME} (mã 880001)" in connections
+    assert "Đã kết nối" in connections
     # The officer's "Kiểm tra ngay": the marketplace's API answers for the listing.
     with app.app_context():
         assert db.session.scalar(select(ShopConnection.state)) == "connected"

@@ -49,7 +49,7 @@ def test_a_producer_connects_their_shop(app, producer_client, shopee):
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/shops/producers/{own}"
     page = producer_client.get(answer.headers["Location"])
-    assert "Đã kết nối gian hàng 5001 trên Shopee" in page.text
+    assert "Đã kết nối gian hàng Chè Hướng Tâm Official trên Shopee" in page.text
     assert "Đã kết nối" in page.text and "5001" in page.text
     row = connection(app, "5001")
     assert row.producer_id == own and row.state == "connected"

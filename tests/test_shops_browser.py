@@ -43,7 +43,8 @@ def test_a_producer_connects_a_shop_and_sees_it_verified_by_the_marketplace(
     producer.select_option("select[name=shop_id]", "1")
     producer.get_by_role("button", name="Đồng ý").click()
     # Back home, connected.
-    expect(producer.locator("#flashes")).to_contain_text("Đã kết nối gian hàng 1 trên Shopee")
+    expect(producer.locator("#flashes")).to_contain_text(
+        "Đã kết nối gian hàng Chè Hướng Tâm Official trên Shopee")
     expect(producer.locator("#shop-connections")).to_contain_text("Đã kết nối")
     # The officer checks the product; the marketplace's API answers for the listing.
     page.goto("/products/LC-001")

@@ -1,7 +1,7 @@
 """An imitation Shopee Open Platform v2 on 127.0.0.1 (scrapers/openplatform/shopee.py names the
 documents it follows): every request's partner_id, timestamp and sign checked, the seller's
 consent page behind `/api/v2/shop/auth_partner`, single-use codes, tokens that expire, spent
-refresh tokens, revocation, and get_item_base_info with its limit of 50 ids.
+refresh tokens, revocation, get_item_base_info with its limit of 50 ids, and get_shop_info.
 
     with ShopeeServer() as shopee:
         shopee.add_shop("5001", items={"101": item("NORMAL")})
@@ -16,7 +16,14 @@ import secrets
 from werkzeug import Request, Response
 
 from scrapers.openplatform import Partner
-from scrapers.openplatform.shopee import AUTH_PATH, BATCH, ITEMS_PATH, REFRESH_PATH, TOKEN_PATH
+from scrapers.openplatform.shopee import (
+    AUTH_PATH,
+    BATCH,
+    ITEMS_PATH,
+    REFRESH_PATH,
+    SHOP_PATH,
+    TOKEN_PATH,
+)
 
 from .imitation import Imitation
 
@@ -44,7 +51,8 @@ class ShopeeServer(Imitation):
 
     def answer(self, request: Request) -> Response:
         routes = {(AUTH_PATH, "GET"): self._authorize, (TOKEN_PATH, "POST"): self._token,
-                  (REFRESH_PATH, "POST"): self._refresh, (ITEMS_PATH, "GET"): self._items}
+                  (REFRESH_PATH, "POST"): self._refresh, (ITEMS_PATH, "GET"): self._items,
+                  (SHOP_PATH, "GET"): self._shop}
         route = routes.get((request.path, request.method))
         if route is None:
             return error("error_not_found", "Wrong url", 404)
@@ -116,6 +124,13 @@ class ShopeeServer(Imitation):
         shop = self.shops[request.args["shop_id"]]
         listed = [shopee_item(i, shop.items[i]) for i in ids if i in shop.items]
         return ok({"response": {"item_list": listed}})
+
+
+    def _shop(self, request: Request) -> Response:
+        if refusal := self.refused(request, shop_call=True):
+            return refusal
+        shop = self.shops[request.args["shop_id"]]
+        return ok({"shop_name": shop.name, "region": "VN", "status": "NORMAL", "is_cb": False})
 
 
 def shopee_item(item_id: str, item: dict) -> dict:

@@ -107,11 +107,11 @@ def complete(marketplace: Marketplace, query, user: User, http: requests.Session
     connection = owned_elsewhere(marketplace, grant.shop_id, producer)
     if connection is None:
         connection = ShopConnection(marketplace=marketplace, shop_id=grant.shop_id)
-        db.session.add(connection)
     connection.producer = producer
     connection.created_at, connection.created_by_id, connection.created_by = (
         now, user.id, user.email)
     keep(connection, grant, now)
+    db.session.add(connection)  # complete: its audit entry is one create, not a create and edits
     db.session.commit()
     return connection
 

@@ -23,6 +23,10 @@ so the facts come from public SDKs and guides that quote them, each named here):
   integrations read them, e.g. RefigureYT/Shopee-API src/API/GET/get_item_base_info.ts). At
   most 50 ids a call, as MoniKawaii/CAPSTONE-LA-Collections SHOPEE_API_REFERENCE.md quotes the
   reference; not read on Shopee's own page.
+- The shop's name: `GET /api/v2/shop/get_shop_info` (a shop call, SDK src/Resources/Shop.php
+  `getShopInfo`), answering `shop_name` beside region and status at the top of the body (the SDK
+  returns `response` when there is one, else the body: read both; field names as the npm
+  `shopee-openapi-v2` 1.0.39 types them, dist/shop.d.ts). The token answer names no shop.
 - Errors: a body {"error", "message", "request_id"}, error "" when all is well. The SDK treats
   `invalid_code`, `invalid_acceess_token` (Shopee's spelling) and `refresh_token_expired` as
   authorization errors (src/Client.php `handleErrorResponse`); the npm `shopee-open-api` 1.0.5
@@ -50,13 +54,15 @@ from scrapers.openplatform.base import after, epoch, hmac_sha256, send, stock_ve
 
 NAME = "Shopee Open Platform v2"
 DOCUMENT = ("Shopee Open Platform API v2 (auth_partner, auth/token/get, auth/access_token/get, "
-            "product/get_item_base_info) as implemented by EcomPHP/shopee-php @04177998a82e")
+            "product/get_item_base_info, shop/get_shop_info) as implemented by "
+            "EcomPHP/shopee-php @04177998a82e")
 VERIFIED = True
 
 AUTH_PATH = "/api/v2/shop/auth_partner"
 TOKEN_PATH = "/api/v2/auth/token/get"
 REFRESH_PATH = "/api/v2/auth/access_token/get"
 ITEMS_PATH = "/api/v2/product/get_item_base_info"
+SHOP_PATH = "/api/v2/shop/get_shop_info"
 BATCH = 50  # item ids a get_item_base_info call takes
 REFRESH_LIFETIME = timedelta(days=30)  # documented; the token answer does not say it
 
@@ -112,12 +118,25 @@ def callback(args: Mapping[str, str]) -> tuple[str, str]:
 
 def exchange(partner: Partner, code: str, shop_id: str, session: requests.Session,
              now: datetime) -> Grant:
-    """The shop's first tokens, for the single-use code of its authorization."""
+    """The shop's first tokens, for the single-use code of its authorization, and its name."""
     body = {"code": code, "partner_id": int(partner.partner_id), "shop_id": int(shop_id)}
     answer = _call(partner, session, "POST", TOKEN_PATH, now, _signed(partner, TOKEN_PATH, now),
                    body, for_tokens=True)
-    return Grant(shop_id=str(shop_id), refresh_expires=now + REFRESH_LIFETIME,
-                 **_tokens(answer, now))
+    grant = Grant(shop_id=str(shop_id), refresh_expires=now + REFRESH_LIFETIME,
+                  **_tokens(answer, now))
+    return replace(grant, shop_name=shop_name(partner, grant, session, now))
+
+
+def shop_name(partner: Partner, grant: Grant, session: requests.Session, now: datetime) -> str:
+    """The shop's name as Shopee has it; "" when it cannot be had (the tokens are what count:
+    the pages then name the shop by its id)."""
+    try:
+        answer = _call(partner, session, "GET", SHOP_PATH, now,
+                       _signed(partner, SHOP_PATH, now, grant))
+    except PlatformError:
+        return ""
+    name = (answer.get("response") or answer).get("shop_name")
+    return name.strip()[:255] if isinstance(name, str) else ""
 
 
 def refresh(partner: Partner, grant: Grant, session: requests.Session, now: datetime) -> Grant:

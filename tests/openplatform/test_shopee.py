@@ -57,6 +57,20 @@ def test_connect_gives_tokens_that_lapse_as_answered(shopee, session):
     assert timedelta(days=29) < grant.refresh_expires - before <= timedelta(days=30, seconds=5)
 
 
+def test_connect_names_the_shop_as_shopee_has_it(shopee, session):
+    shopee.add_shop("5001", "Chè Hướng Tâm Official")
+    assert connect(shopee, session).shop_name == "Chè Hướng Tâm Official"
+    asked = [q for p, q in shopee.calls if p == client.SHOP_PATH]
+    assert len(asked) == 1 and asked[0]["shop_id"] == "5001"  # a signed shop call
+
+
+def test_a_shop_info_that_fails_leaves_the_name_out_not_the_connection(shopee, session):
+    shopee.add_shop("5001", "Chè Hướng Tâm Official")
+    shopee.broken[client.SHOP_PATH] = (502, "<html>Bad gateway</html>", "text/html")
+    grant = connect(shopee, session)
+    assert grant.shop_name == "" and grant.access_token
+
+
 CASES = [  # (item_status, stock, verdict, rule)
     ("NORMAL", 7, "active", "seller_api-item_status-NORMAL"),
     ("NORMAL", 0, "out_of_stock", "seller_api-stock-0"),
