@@ -168,6 +168,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening(offset: int, after: int = 0) -> tuple[socket.socket, int]:
+    """A socket listening on a port P whose `offset` ports below it (and `after` above it) are
+    free, so that a demo whose sample ports start at P - offset opens those and stops at P, as
+    a busy machine's random ports could otherwise make it stop earlier."""
+    for _ in range(50):
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        try:
+            for near in (*range(port - offset, port), *range(port + 1, port + after + 1)):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", near))
+        except OSError:
+            taken.close()
+            continue
+        return taken, port
+    pytest.fail("no free run of ports")
+
+
 def test_the_exception_opens_only_the_pairs_named(markets):
     allowed = endpoints(markets.first_port)
     guard = Guard(allowed_endpoints=allowed)
@@ -205,10 +225,7 @@ def test_an_endpoint_must_be_an_address_and_a_port(text):
 
 def test_a_port_taken_is_named_with_the_setting_that_moves_it(app, run, markets):
     run("demo")  # its listings are on the sample marketplaces' usual ports
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1]
+    taken, port = listening(2, after=3)
     try:
         app.config["SAMPLE_MARKETS_PORT"] = port - 2  # the third marketplace's port is taken
         result = run("serve-demo", "--port", str(free_port()))
@@ -227,10 +244,7 @@ def test_a_port_taken_is_named_with_the_setting_that_moves_it(app, run, markets)
 
 def test_the_sample_platform_port_taken_is_named(app, run):
     run("demo")
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1]
+    taken, port = listening(sample_platforms.OFFSET)
     try:
         app.config["SAMPLE_MARKETS_PORT"] = port - sample_platforms.OFFSET
         result = run("serve-demo", "--port", str(free_port()))
@@ -249,10 +263,7 @@ def test_the_app_port_cannot_be_a_sample_marketplace_port(app, run, markets, off
 def test_settings_that_miss_the_sample_platform_are_named(app, run):
     run("demo")
     app.config["SHOPEE_PARTNER_KEY"] = "another-key"
-    taken = socket.socket()  # stops serve-demo once the warnings are out
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1]
+    taken, port = listening(0)  # stops serve-demo once the warnings are out
     try:
         app.config["SAMPLE_MARKETS_PORT"] = port
         result = run("serve-demo", "--port", str(free_port()))
