@@ -35,14 +35,20 @@ def since_last_month(now: datetime, size: int) -> dict | None:
     product_now = exists().where(Listing.product_id == Product.id, online)
     products = (select(Product).join(Producer)
                 .where(figures.counted(figures.Filters(), local_date(now))))
-    found = tally(listings, shown, {"came": and_(online, ~was_online),
-                                    "lost": and_(was_online, Listing.status == "removed"),
-                                    "dormant": and_(was_online, ~online,
-                                                    Listing.status != "removed")}, size)
+    found = tally(listings, shown, listing_changes(was_online, online, Listing.status), size)
     found |= tally(products, products.order_by(Product.code),
                    {"offline": and_(product_then, ~product_now),
                     "back": and_(product_now, ~product_then)}, size)
     return {"since": last, **found}
+
+
+def listing_changes(was_online, online, status) -> dict:
+    """The conditions for how a listing's standing changed between two moments, given whether
+    it was online then, is online now, and its status now: it came online, was confirmed
+    removed (lost), or went dormant (online then, now neither online nor removed)."""
+    return {"came": and_(online, ~was_online),
+            "lost": and_(was_online, status == "removed"),
+            "dormant": and_(was_online, ~online, status != "removed")}
 
 
 @dataclass

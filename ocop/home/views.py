@@ -1,6 +1,15 @@
 """The front door and the language switch."""
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from ..web import local_path
@@ -19,7 +28,7 @@ def index():
 @bp.post("/lang/<code>")
 def language(code: str):
     """Switch the interface language for this browser."""
-    if code not in ("vi", "en"):
+    if code not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = code
     return redirect(local_path(request.form.get("next")), 303)

@@ -15,7 +15,6 @@ from ..models import EVENT_KINDS, FREQUENCIES, ROLES
 from . import tokens
 from .audience import Recipient
 
-LANGUAGES = ("vi", "en")
 # Events of one kind a digest lists; an officer's daily digest after a province-wide run may hold
 # thousands, which a mail is no place for (the webhook's JSON carries them all).
 SHOWN = 20
@@ -78,7 +77,8 @@ def app_url(path: str) -> str:
 def language(recipient: Recipient | None) -> str:
     """The language a person's messages are written in."""
     chosen = recipient.language if recipient else None
-    return chosen if chosen in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+    config = current_app.config
+    return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
 
 
 def when(moment: datetime) -> str:

@@ -4,7 +4,6 @@ what changed between the two months' ends (listings that came online, were confi
 or went dormant: the dashboard's "what changed" rule, between two frozen months), what needs a
 human now (the dashboard's own counts), and the link to the monthly report. Reads only."""
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from ..attestations.queries import waiting_count as waiting_attestations
 from ..dashboard import assemble, sources
+from ..dashboard.changes import listing_changes
 from ..dashboard.figures import Figure, Filters
 from ..dashboard.views import attention
 from ..extensions import db
@@ -20,8 +20,6 @@ from ..listings.queries import waiting_count as waiting_proposals
 from ..localtime import local_date
 from ..models import ListingMonth, MonthClose, add_months
 from .compose import app_url
-
-MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 @dataclass
@@ -52,7 +50,7 @@ class MonthFigures:
 def closed_month(data: dict, at: datetime) -> date:
     """The month a `month_closed` event is about: its data's "month" ("YYYY-MM"), else the
     month before the one it was recorded in (a month is closed once it is over)."""
-    match = MONTH.match(str(data.get("month", "")))
+    match = sources.MONTH.match(str(data.get("month", "")))
     if match:
         return date(int(match[1]), int(match[2]), 1)
     return add_months(local_date(at).replace(day=1), -1)
@@ -85,10 +83,9 @@ def changed(month: date, before: date) -> tuple[int, int, int]:
     then = aliased(ListingMonth)
     was = func.coalesce(and_(then.online, then.approved), False)
     now = ListingMonth
+    rule = listing_changes(was, now.online, now.status)
     return tuple(db.session.execute(
-        select(func.count(case((and_(now.online, ~was), 1))),
-               func.count(case((and_(was, now.status == "removed"), 1))),
-               func.count(case((and_(was, ~now.online, now.status != "removed"), 1))))
+        select(*(func.count(case((rule[name], 1))) for name in ("came", "lost", "dormant")))
         .select_from(now)
         .outerjoin(then, and_(then.month == before, then.listing_id == now.listing_id))
         .where(now.month == month, now.approved)).one())
